@@ -1,0 +1,38 @@
+"""Shared helpers for the benchmark suites (import as `from benchutil import ...`).
+
+Timed runs (for people): ``pytest bench --benchmark-only``; sizes are the ones the issues quote.
+Untimed runs (CI): ``pytest --benchmark-disable`` runs every benchmark body once so the suites never
+rot; set ``FASTLIN_BENCH_SCALE`` (e.g. ``0.05``) to shrink every size by that factor there.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+SCALE = float(os.environ.get("FASTLIN_BENCH_SCALE", "1"))
+
+
+def scaled(n: int, minimum: int = 100) -> int:
+    """``n`` times FASTLIN_BENCH_SCALE, at least ``minimum``."""
+    return max(minimum, int(round(n * SCALE)))
+
+
+def make_regression_data(n, d, dtype=np.float64, seed=0, n_targets=None):
+    """Standard-normal X, a dense linear target with unit noise; deterministic for ``seed``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(dtype, copy=False)
+    coef = rng.standard_normal(d if n_targets is None else (d, n_targets))
+    y = X @ coef.astype(dtype) + rng.standard_normal(n if n_targets is None else (n, n_targets)).astype(dtype)
+    return X, y
+
+
+def make_classification_data(n, d, dtype=np.float64, seed=0):
+    """Standard-normal X and labels in {0, 1} from a noisy linear rule; deterministic for ``seed``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(dtype, copy=False)
+    coef = rng.standard_normal(d) / np.sqrt(d)
+    y = (X @ coef + 0.3 * rng.standard_normal(n) > 0).astype(np.int64)
+    return X, y
+

@@ -1,0 +1,229 @@
+"""One pass over X in row blocks: the statistics of the normal equations.
+
+For weights ``w`` (ones by default) the pass produces, in float64 whatever X's dtype,
+
+* ``x_mean`` = Σ w x / W and ``y_mean`` = Σ w y / W, with W = Σ w,
+* ``xtx`` = Σ w (x − x_mean)(x − x_mean)ᵀ (the centred scatter; the plain Σ w x xᵀ when
+  ``center=False``),
+* ``xty`` = Σ w (x − x_mean)(y − y_mean)ᵀ and ``yty`` = Σ w (y − y_mean)² per target.
+
+Cost: one read of X, D²N/2 multiply-adds in BLAS ``syrk`` plus DTN in ``gemm``; memory: one block
+buffer and the D×D result, never a copy of X.
+
+Numerical safety of the centring. Subtracting the mean after accumulating Σ x xᵀ loses about
+log10(mean²/var) digits (the test data with means 1e6 times their spread would keep none). Each
+block is therefore shifted by ``s``, the weighted mean of the first block, before its products are
+added: Σ w (x − s)(x − s)ᵀ is then corrected by the rank-one term b bᵀ / W with b = Σ w (x − s),
+which is small (|b/W| ≈ spread / sqrt(block rows)), so the correction cancels nothing.
+
+When X is float64 and C-contiguous, unweighted, and the first block shows every column mean
+within 10 standard deviations of zero (at most 2 digits lost to the rank-one correction), the
+shift is skipped and ``syrk`` reads the blocks of X in place — the copy into the block buffer
+is then the only pass saved, and it is what lets the fit run at the speed of a bare ``X.T @ X``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import blas
+
+from .._jit import jit
+from ..data import block_rows_for, iter_row_blocks
+
+__all__ = ["GramStats", "gram", "merge", "finalize_stats"]
+
+# |mean| <= 10 sd on the first block: the rank-one correction then cancels at most 2 of float64's
+# 16 digits, so reading X in place is as accurate as shifting it.
+_IN_PLACE_MAX_MEAN_OVER_SD = 10.0
+
+
+class GramStats(NamedTuple):
+    """Sufficient statistics of weighted least squares (see the module docstring).
+
+    Attributes
+    ----------
+    n_samples : int
+    weight_sum : float
+    x_mean : ndarray of shape (n_features,)
+        Zeros when computed with ``center=False``.
+    y_mean : ndarray of shape (n_targets,)
+    xtx : ndarray of shape (n_features, n_features)
+        Symmetric, float64.
+    xty : ndarray of shape (n_features, n_targets)
+    yty : ndarray of shape (n_targets,)
+    """
+
+    n_samples: int
+    weight_sum: float
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    xtx: np.ndarray
+    xty: np.ndarray
+    yty: np.ndarray
+
+
+@jit
+def shift_scale_block(Xb, shift, root_w, out, colsum):
+    """``out[i] = root_w[i] * (Xb[i] - shift)`` and ``colsum += root_w[i] * out[i]`` in one read of Xb.
+
+    ``out`` is float64 C-ordered; Xb may be float32/float64, C- or F-ordered (a row block view).
+    ``colsum`` therefore accumulates Σ w (x − shift).
+    """
+    m, d = Xb.shape
+    for i in range(m):
+        r = root_w[i]
+        for j in range(d):
+            v = r * (Xb[i, j] - shift[j])
+            out[i, j] = v
+            colsum[j] += r * v
+
+
+def _as_2d_targets(Y, n):
+    Y = np.asarray(Y)
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.ndim != 2 or Y.shape[0] != n:
+        raise ValueError(f"Y must have shape ({n},) or ({n}, n_targets), got {Y.shape}.")
+    return Y
+
+
+def _syrk_add(block_c, acc):
+    """acc (F-ordered, upper triangle) += block_cᵀ block_c for a C-contiguous float64 block."""
+    # block_c.T is F-contiguous (d x m): BLAS reads it in place, no copy by f2py.
+    return blas.dsyrk(1.0, block_c.T, beta=1.0, c=acc, trans=0, lower=0, overwrite_c=1)
+
+
+def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
+    """Accumulate the normal-equation statistics of (X, Y) in one pass over row blocks.
+
+    Parameters
+    ----------
+    X : ndarray, np.memmap or scipy.sparse matrix of shape (n_samples, n_features)
+        float32 or float64; never copied whole (dense blocks are read in place or through a
+        buffer of ``block_rows`` rows; sparse blocks are densified one at a time).
+    Y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,), optional
+        Non-negative (validated by the caller).
+    center : bool, default=True
+        Centre X and Y on their weighted means (needed for an unpenalised intercept).
+    block_rows : int, optional
+        Rows per block; default gives blocks of about 2 MiB.
+
+    Returns
+    -------
+    GramStats
+    """
+    n, d = X.shape
+    Y = _as_2d_targets(Y, n)
+    t = Y.shape[1]
+    if n == 0:
+        raise ValueError("Cannot accumulate statistics of an empty X (0 samples).")
+    if block_rows is None:
+        block_rows = block_rows_for(d, 8)
+    weighted = sample_weight is not None
+    root_w_all = np.sqrt(np.asarray(sample_weight, dtype=np.float64)) if weighted else None
+
+    xtx = np.zeros((d, d), dtype=np.float64, order="F")
+    xty = np.zeros((d, t), dtype=np.float64)
+    xsum = np.zeros(d, dtype=np.float64)  # Σ w (x - shift)
+    ysum = np.zeros(t, dtype=np.float64)  # Σ w (y - yshift)
+    yty = np.zeros(t, dtype=np.float64)
+    wsum = 0.0
+    shift = np.zeros(d, dtype=np.float64)
+    yshift = np.zeros(t, dtype=np.float64)
+    buf = None
+    in_place = None  # decided on the first block
+
+    for start, stop, Xb in iter_row_blocks(X, block_rows):
+        m = stop - start
+        rw = root_w_all[start:stop] if weighted else None
+        w = rw * rw if weighted else None
+        Yb = Y[start:stop].astype(np.float64, copy=False)
+        if sp.issparse(Xb):
+            Xb = Xb.toarray()
+        if in_place is None:
+            wb = float(w.sum()) if weighted else float(m)
+            if center and wb > 0:
+                first = Xb.astype(np.float64, copy=False)
+                if weighted:
+                    shift = (w @ first) / wb
+                    yshift = (w @ Yb) / wb
+                else:
+                    shift = first.mean(axis=0)
+                    yshift = Yb.mean(axis=0)
+                var = (((first - shift) ** 2).T @ (w if weighted else np.ones(m))) / wb
+                in_place = (not weighted and X.dtype == np.float64 and not sp.issparse(X)
+                            and bool(np.all(shift * shift <= _IN_PLACE_MAX_MEAN_OVER_SD ** 2 * var)))
+            else:
+                in_place = not weighted and X.dtype == np.float64 and not sp.issparse(X)
+            if in_place:
+                shift = np.zeros(d, dtype=np.float64)
+            if not in_place:
+                buf = np.empty((block_rows, d), dtype=np.float64)
+        if in_place and Xb.flags.c_contiguous:
+            Z = Xb
+            xsum += Z.sum(axis=0)
+        else:
+            Z = buf[:m] if buf is not None else np.empty((m, d), dtype=np.float64)
+            ones = rw if weighted else np.ones(m, dtype=np.float64)
+            shift_scale_block(Xb, shift, ones, Z, xsum)
+        # Y block: shifted and scaled by sqrt(w) like the X block, so products carry w once.
+        Yc = Yb - yshift
+        if weighted:
+            ysum += w @ Yc
+            Yc = Yc * rw[:, None]
+        else:
+            ysum += Yc.sum(axis=0)
+        yty += np.einsum("ij,ij->j", Yc, Yc)
+        xtx = _syrk_add(Z, xtx)
+        xty += Z.T @ Yc
+        wsum += float(w.sum()) if weighted else float(m)
+
+    return finalize_stats(n, wsum, shift, yshift, xtx, xty, xsum, ysum, yty, center=center)
+
+
+def finalize_stats(n, wsum, shift, yshift, xtx, xty, xsum, ysum, yty, *, center=True):
+    """Turn shifted sums into centred statistics (the rank-one correction of the module docstring).
+
+    ``xtx`` holds Σ w (x − s)(x − s)ᵀ in its upper triangle, ``xsum`` = Σ w (x − s), and likewise for y.
+    """
+    xtx = np.triu(xtx)
+    xtx = xtx + np.triu(xtx, 1).T
+    if center and wsum > 0:
+        bx = xsum / wsum
+        by = ysum / wsum
+        xtx -= wsum * np.outer(bx, bx)
+        xty = xty - wsum * np.outer(bx, by)
+        yty = yty - wsum * by * by
+        x_mean = shift + bx
+        y_mean = yshift + by
+    else:
+        x_mean = np.zeros_like(shift)
+        y_mean = np.zeros_like(yshift)
+    return GramStats(int(n), float(wsum), x_mean, y_mean, np.ascontiguousarray(xtx), xty, yty)
+
+
+def merge(a: GramStats, b: GramStats) -> GramStats:
+    """Combine the statistics of two disjoint row sets (Chan, Golub & LeVeque's pairwise update).
+
+    Both must be centred (or both uncentred with zero means). Exact in exact arithmetic; in floating
+    point as accurate as one pass, because only the difference of the two means enters.
+    """
+    w = a.weight_sum + b.weight_sum
+    if w == 0:
+        return a
+    dx = b.x_mean - a.x_mean
+    dy = b.y_mean - a.y_mean
+    f = a.weight_sum * b.weight_sum / w
+    return GramStats(
+        a.n_samples + b.n_samples,
+        w,
+        a.x_mean + dx * (b.weight_sum / w),
+        a.y_mean + dy * (b.weight_sum / w),
+        a.xtx + b.xtx + f * np.outer(dx, dx),
+        a.xty + b.xty + f * np.outer(dx, dy),
+        a.yty + b.yty + f * dy * dy,
+    )
