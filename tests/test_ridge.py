@@ -1,0 +1,370 @@
+"""Closed-form LinearRegression / Ridge: naive twins, scikit-learn parity, fallback, bad input, memory."""
+
+from __future__ import annotations
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from naive_gram import naive_min_norm_predictions, naive_ridge, naive_stats
+from scipy.linalg import LinAlgWarning
+from sklearn import linear_model as sklm
+
+from fastlin import LinearRegression, Ridge
+from fastlin.kernels.gram import gram, merge
+
+
+def make_problem(n=200, d=8, t=None, seed=0, dtype=np.float64, shift=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) + shift
+    coef = rng.standard_normal((d,) if t is None else (d, t))
+    y = (X - shift) @ coef + 0.1 * rng.standard_normal((n,) if t is None else (n, t)) + 3.0
+    return X.astype(dtype), y
+
+
+# --------------------------------------------------------------------------- the Gram kernel
+
+
+@pytest.mark.parametrize("block_rows", [7, 64, None])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("center", [False, True])
+def test_gram_matches_naive(block_rows, weighted, center):
+    X, y = make_problem(n=301, d=5, t=2, seed=1)
+    w = np.random.default_rng(2).random(301) if weighted else None
+    s = gram(X, y, w, center=center, block_rows=block_rows)
+    xm, ym, xtx, xty, yty = naive_stats(X, y, w, center=center)
+    np.testing.assert_allclose(s.x_mean, xm, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(s.y_mean, ym, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(s.xtx, xtx, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(s.xty, xty, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(s.yty, yty, rtol=1e-12, atol=1e-10)
+    assert s.weight_sum == pytest.approx(301 if w is None else w.sum(), rel=1e-14)
+    np.testing.assert_array_equal(s.xtx, s.xtx.T)
+
+
+def test_gram_merge_equals_one_pass():
+    X, y = make_problem(n=500, d=6, seed=3, shift=5.0)
+    w = np.random.default_rng(4).random(500)
+    whole = gram(X, y, w)
+    parts = merge(gram(X[:123], y[:123], w[:123]), gram(X[123:], y[123:], w[123:]))
+    for a, b in zip(whole[2:], parts[2:]):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-9)
+    assert parts.n_samples == 500
+
+
+def test_gram_float32_accumulates_in_float64():
+    X, y = make_problem(n=4000, d=4, seed=5)
+    s32 = gram(X.astype(np.float32), y)
+    xm, ym, xtx, *_ = naive_stats(X.astype(np.float32).astype(np.float64), y)
+    assert s32.xtx.dtype == np.float64
+    # float64 accumulation of float32 inputs: exact up to float64 rounding of the same numbers
+    np.testing.assert_allclose(s32.xtx, xtx, rtol=1e-12)
+
+
+def test_centering_is_safe_for_means_far_above_the_spread():
+    # Column means 1e6 times their spread: Σxxᵀ − n μμᵀ would cancel every digit.
+    rng = np.random.default_rng(6)
+    n, d = 5000, 4
+    Z = rng.standard_normal((n, d))
+    y = Z @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.01 * rng.standard_normal(n)
+    X = Z + 1e6
+    ref_coef, _ = naive_ridge(Z, y, alpha=1.0)  # same problem, centred data: the exact answer
+    model = Ridge(alpha=1.0).fit(X, y)
+    np.testing.assert_allclose(model.coef_, ref_coef, rtol=1e-7)
+    np.testing.assert_allclose(model.predict(X), Ridge(alpha=1.0).fit(Z, y).predict(Z), atol=1e-6)
+    # the same data in small blocks (the shift comes from the first block only)
+    s = gram(X, y, block_rows=50)
+    np.testing.assert_allclose(s.xtx, naive_stats(Z, y)[2], rtol=1e-8)
+
+
+# --------------------------------------------------------------------------- naive-twin parity
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 10.0])
+def test_ridge_matches_naive(fit_intercept, weighted, alpha):
+    X, y = make_problem(seed=7)
+    w = np.random.default_rng(8).random(len(y)) + 0.1 if weighted else None
+    coef, b = naive_ridge(X, y, alpha, w, fit_intercept)
+    m = Ridge(alpha=alpha, fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(m.coef_, coef, rtol=1e-10, atol=1e-12)
+    assert m.intercept_ == pytest.approx(b if fit_intercept else 0.0, abs=1e-10)
+    assert m.solver_ == "cholesky"
+
+
+def test_multi_target_with_per_target_alpha():
+    X, y = make_problem(t=3, seed=9)
+    alpha = np.array([0.0, 1.0, 50.0])
+    coef, b = naive_ridge(X, y, alpha)
+    m = Ridge(alpha=alpha).fit(X, y)
+    assert m.coef_.shape == (3, X.shape[1]) and m.intercept_.shape == (3,)
+    np.testing.assert_allclose(m.coef_, coef, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(m.intercept_, b, atol=1e-10)
+    for t in range(3):  # each target is the single-target fit with its own alpha
+        single = Ridge(alpha=alpha[t]).fit(X, y[:, t])
+        np.testing.assert_allclose(m.coef_[t], single.coef_, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("layout", ["F", "csr", "csc", "memmap", "readonly", "int"])
+def test_layouts_give_the_same_model(layout, tmp_path):
+    X, y = make_problem(seed=10)
+    if layout == "int":
+        X = np.round(X * 10)
+    ref = naive_ridge(X, y, 0.5)
+    if layout == "F":
+        Xl = np.asfortranarray(X)
+    elif layout in ("csr", "csc"):
+        Xs = X.copy()
+        Xs[np.abs(Xs) < 0.7] = 0.0
+        ref = naive_ridge(Xs, y, 0.5)
+        Xl = sp.csr_matrix(Xs) if layout == "csr" else sp.csc_matrix(Xs)
+    elif layout == "memmap":
+        Xl = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
+        Xl[:] = X
+        Xl.flush()
+        Xl = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="r", shape=X.shape)
+    elif layout == "readonly":
+        Xl = X.copy()
+        Xl.setflags(write=False)
+    else:
+        Xl = X.astype(np.int64)
+    m = Ridge(alpha=0.5).fit(Xl, y)
+    np.testing.assert_allclose(m.coef_, ref[0], rtol=1e-10, atol=1e-12)
+    assert m.intercept_ == pytest.approx(ref[1], abs=1e-10)
+    np.testing.assert_allclose(m.predict(Xl), X @ ref[0] + ref[1] if layout not in ("csr", "csc")
+                               else Xl.toarray() @ ref[0] + ref[1], atol=1e-9)
+
+
+def test_sparse_equals_dense_model():
+    rng = np.random.default_rng(11)
+    X = sp.random(300, 20, density=0.2, random_state=12, format="csr")
+    y = rng.standard_normal(300)
+    w = rng.random(300)
+    a = Ridge(alpha=0.1).fit(X, y, sample_weight=w)
+    b = Ridge(alpha=0.1).fit(X.toarray(), y, sample_weight=w)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10, atol=1e-13)
+    assert a.intercept_ == pytest.approx(b.intercept_, abs=1e-12)
+
+
+def test_float32_stays_float32():
+    X, y = make_problem(n=500, seed=13)
+    m32 = Ridge(alpha=1.0).fit(X.astype(np.float32), y.astype(np.float32))
+    assert m32.coef_.dtype == np.float32
+    assert m32.predict(X.astype(np.float32)).dtype == np.float32
+    ref, b = naive_ridge(X.astype(np.float32), y.astype(np.float32), 1.0)
+    np.testing.assert_allclose(m32.coef_, ref, rtol=1e-4, atol=1e-5)
+    assert m32.intercept_ == pytest.approx(b, abs=1e-4)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 2.0])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_more_features_than_samples_solves_the_dual(alpha, fit_intercept):
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((30, 80))
+    y = rng.standard_normal(30)
+    w = rng.random(30) + 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinAlgWarning)
+        m = Ridge(alpha=alpha, fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
+    assert m.solver_.endswith("_dual")
+    if alpha > 0:
+        coef, b = naive_ridge(X, y, alpha, w, fit_intercept)
+        assert m.solver_ == "cholesky_dual"
+        np.testing.assert_allclose(m.coef_, coef, rtol=1e-9, atol=1e-11)
+    else:
+        # Underdetermined: the minimum-norm interpolant (weights do not matter when it fits exactly).
+        np.testing.assert_allclose(m.predict(X), y, atol=1e-8)
+        A = X - (w @ X) / w.sum() if fit_intercept else X
+        np.testing.assert_allclose(m.coef_, np.linalg.pinv(A) @ (y - ((w @ y) / w.sum() if fit_intercept else 0)),
+                                   rtol=1e-7, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- scikit-learn parity
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("multi", [False, True])
+def test_parity_with_sklearn(fit_intercept, multi):
+    X, y = make_problem(n=400, d=12, t=2 if multi else None, seed=15)
+    w = np.random.default_rng(16).random(400)
+    for ours, theirs in [
+        (Ridge(alpha=3.0, fit_intercept=fit_intercept), sklm.Ridge(alpha=3.0, fit_intercept=fit_intercept, solver="cholesky")),
+        (LinearRegression(fit_intercept=fit_intercept), sklm.LinearRegression(fit_intercept=fit_intercept)),
+    ]:
+        ours.fit(X, y, sample_weight=w)
+        theirs.fit(X, y, sample_weight=w)
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-8, atol=1e-10)
+        assert ours.score(X, y) == pytest.approx(theirs.score(X, y), rel=1e-10)
+
+
+def test_pandas_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = make_problem(n=50, d=3, seed=17)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    m = LinearRegression().fit(df, y)
+    assert list(m.feature_names_in_) == ["a", "b", "c"]
+    with pytest.warns(UserWarning, match="feature names"):
+        m.predict(X)
+
+
+# --------------------------------------------------------------------------- fallback
+
+
+def test_collinear_columns_fall_back_to_minimum_norm():
+    X, y = make_problem(n=100, d=4, seed=18)
+    Xc = np.column_stack([X, X[:, 0] - 2 * X[:, 1]])  # exactly dependent
+    with pytest.warns(LinAlgWarning, match="minimum-norm"):
+        m = LinearRegression().fit(Xc, y)
+    assert m.solver_ != "cholesky" and m.solver_ == "eigh"
+    assert np.all(np.isfinite(m.coef_))
+    np.testing.assert_allclose(m.predict(Xc), naive_min_norm_predictions(Xc, y), atol=1e-9)
+    # minimum norm: no weight along the null direction (1, -2, 0, 0, -1)
+    null = np.array([1.0, -2.0, 0.0, 0.0, -1.0])
+    assert abs(m.coef_ @ null) < 1e-8 * np.linalg.norm(m.coef_)
+
+
+def test_constant_column_and_ridge_stays_cholesky():
+    X, y = make_problem(n=100, d=3, seed=19)
+    X[:, 1] = 7.0
+    with pytest.warns(LinAlgWarning):
+        assert LinearRegression().fit(X, y).solver_ == "eigh"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = Ridge(alpha=1.0).fit(X, y)
+    assert m.solver_ == "cholesky" and m.coef_[1] == 0.0
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("Est", [LinearRegression, Ridge])
+def test_bad_input(Est):
+    X, y = make_problem(n=20, d=3, seed=20)
+    for bad in (np.nan, np.inf):
+        Xb = X.copy()
+        Xb[15, 2] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            Est().fit(Xb, y)
+        yb = y.copy()
+        yb[3] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            Est().fit(X, yb)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        Est().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="0 sample"):
+        Est().fit(np.empty((0, 3)), np.empty(0))
+    with pytest.raises(ValueError, match="2D array"):
+        Est().fit(X[:, 0], y)
+    with pytest.raises(ValueError):
+        Est().fit(np.zeros((2, 2, 2)), y[:2])
+    with pytest.raises(ValueError, match="could not convert|numeric|dtype"):
+        Est().fit(np.array([["a", "b"], ["c", "d"]]), y[:2])
+    with pytest.raises(ValueError, match="sample_weight"):
+        Est().fit(X, y, sample_weight=-np.ones(20))
+    with pytest.raises(ValueError, match="sample_weight has 3 elements"):
+        Est().fit(X, y, sample_weight=np.ones(3))
+    with pytest.raises(Exception, match="not fitted"):
+        Est().predict(X)
+    m = Est().fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        m.predict(X[:, :2])
+    Xo = X.copy()
+    Xo[0, 0] = 1e200  # finite, but its square overflows
+    with pytest.raises(ValueError, match="overflow"):
+        Est().fit(Xo, y)
+
+
+def test_negative_or_bad_alpha():
+    X, y = make_problem(n=20, d=3, seed=21)
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        Ridge(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="one value per target"):
+        Ridge(alpha=[1.0, 2.0]).fit(X, y)
+    with pytest.raises(ValueError, match="finite"):
+        Ridge(alpha=np.nan).fit(X, y)
+
+
+def test_malformed_sparse_is_rejected():
+    X = sp.csr_matrix(np.eye(4))
+    y = np.arange(4.0)
+    bad = sp.csr_matrix((X.data, X.indices.copy(), X.indptr), shape=X.shape)
+    bad.indices[2] = 9  # out of range
+    with pytest.raises(ValueError, match="Malformed sparse|index|indices"):
+        Ridge().fit(bad, y)
+    bad2 = sp.csr_matrix((X.data, X.indices, X.indptr.copy()), shape=X.shape)
+    bad2.indptr[2] = 0  # not monotone
+    with pytest.raises(ValueError):
+        Ridge().fit(bad2, y)
+
+
+def test_no_fitted_attributes_after_failed_fit():
+    X, y = make_problem(n=20, d=3, seed=22)
+    X[4, 1] = np.nan
+    m = Ridge()
+    with pytest.raises(ValueError):
+        m.fit(X, y)
+    assert not hasattr(m, "coef_")
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), alpha=st.floats(0.01, 100.0), scale=st.floats(0.1, 10.0))
+def test_invariants(seed, alpha, scale):
+    X, y = make_problem(n=60, d=5, seed=seed)
+    m = Ridge(alpha=alpha).fit(X, y)
+    perm = np.random.default_rng(seed).permutation(5)
+    # permuting the features permutes the coefficients
+    np.testing.assert_allclose(Ridge(alpha=alpha).fit(X[:, perm], y).coef_, m.coef_[perm], rtol=1e-9, atol=1e-12)
+    # the model is linear in y
+    np.testing.assert_allclose(Ridge(alpha=alpha).fit(X, scale * y).coef_, scale * m.coef_, rtol=1e-9, atol=1e-12)
+    # integer sample weights repeat rows
+    k = np.random.default_rng(seed + 1).integers(0, 3, 60)
+    k[0] = 1
+    rep = Ridge(alpha=alpha).fit(np.repeat(X, k, axis=0), np.repeat(y, k))
+    np.testing.assert_allclose(Ridge(alpha=alpha).fit(X, y, sample_weight=k).coef_, rep.coef_, rtol=1e-8, atol=1e-11)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def test_fit_does_not_copy_x():
+    rng = np.random.default_rng(23)
+    X = rng.standard_normal((400_000, 50))
+    y = rng.standard_normal(400_000)
+    Ridge().fit(X[:1000], y[:1000])  # JIT and import warm-up outside the measurement
+    tracemalloc.start()
+    try:
+        Ridge().fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.10 * X.nbytes, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.0f} MB"
+    # the same holds on the block-buffer path (X far from zero is shifted block by block)
+    X += 1e3
+    tracemalloc.start()
+    try:
+        Ridge().fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.10 * X.nbytes, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.0f} MB"
+
+
+def test_nearly_collinear_columns_are_caught_by_the_condition_estimate():
+    # Cholesky succeeds on this matrix (tiny positive pivot), but its solution would be noise
+    # amplified ~1e9 times; the rcond estimate must send it to the minimum-norm solver.
+    X, y = make_problem(n=100, d=4, seed=24)
+    near = X[:, 0] - 2 * X[:, 1] + 1e-9 * np.random.default_rng(25).standard_normal(100)
+    Xc = np.column_stack([X, near])
+    with pytest.warns(LinAlgWarning, match="ill-conditioned"):
+        m = LinearRegression().fit(Xc, y)
+    assert m.solver_ == "eigh"
+    assert np.max(np.abs(m.coef_)) < 10
