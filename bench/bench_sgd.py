@@ -1,0 +1,189 @@
+"""Per-sample SGD and the perceptron: fastlin beside scikit-learn, one run, one group per workload.
+
+Timed (for people)::
+
+    pytest bench/bench_sgd.py --benchmark-only --benchmark-group-by=group
+
+Untimed (CI, seconds)::
+
+    FASTLIN_BENCH_SCALE=0.02 pytest bench/bench_sgd.py --benchmark-disable
+
+Workloads (issue 3): dense 200 000 x 100 float64, 5 epochs, ``shuffle=False``, ``tol=None`` for
+Perceptron, hinge+L2, log+L2, log+L1, squared+L2 averaged; CSR 200 000 x 131 072 with 50 non-zeros
+per row for hinge and log_loss; float32 against float64. Every benchmark records ``ms_per_epoch``
+(the whole fit, validation and setup included, divided by the 5 epochs) and ``GBps`` (bytes of X
+read per epoch / that time) in ``extra_info``; the JIT is
+warmed by a module fixture before anything is timed, and the cold compile time is measured apart
+(in a subprocess with the disk cache off) by ``test_cold_compile_time``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from benchutil import make_classification_data, make_regression_data, scaled
+from sklearn import linear_model as sk
+
+import fastlin
+
+EPOCHS = 5
+N = scaled(200_000)
+D = 100
+N_SPARSE = scaled(200_000)
+D_SPARSE = 131_072
+NNZ_PER_ROW = 50
+
+
+def _common():
+    return dict(max_iter=EPOCHS, tol=None, shuffle=False)
+
+
+# name -> (fastlin estimator factory, scikit-learn estimator factory, task)
+DENSE = {
+    "perceptron": (lambda: fastlin.Perceptron(**_common()), lambda: sk.Perceptron(**_common()), "clf"),
+    "hinge_l2": (lambda: fastlin.SGDClassifier(loss="hinge", **_common()),
+                 lambda: sk.SGDClassifier(loss="hinge", **_common()), "clf"),
+    "log_l2": (lambda: fastlin.SGDClassifier(loss="log_loss", **_common()),
+               lambda: sk.SGDClassifier(loss="log_loss", **_common()), "clf"),
+    "log_l1": (lambda: fastlin.SGDClassifier(loss="log_loss", penalty="l1", **_common()),
+               lambda: sk.SGDClassifier(loss="log_loss", penalty="l1", **_common()), "clf"),
+    "squared_l2_avg": (lambda: fastlin.SGDRegressor(average=True, **_common()),
+                       lambda: sk.SGDRegressor(average=True, **_common()), "reg"),
+}
+
+SPARSE = {
+    "hinge": (lambda: fastlin.SGDClassifier(loss="hinge", **_common()),
+              lambda: sk.SGDClassifier(loss="hinge", **_common())),
+    "log_loss": (lambda: fastlin.SGDClassifier(loss="log_loss", **_common()),
+                 lambda: sk.SGDClassifier(loss="log_loss", **_common())),
+}
+
+
+@pytest.fixture(scope="module")
+def dense_data():
+    Xc, yc = make_classification_data(N, D)
+    Xr, yr = make_regression_data(N, D, seed=1)
+    return {"clf": (Xc, yc), "reg": (Xr, (yr - yr.mean()) / yr.std())}
+
+
+@pytest.fixture(scope="module")
+def sparse_data():
+    """CSR with exactly NNZ_PER_ROW distinct columns per row, standard-normal values."""
+    rng = np.random.default_rng(0)
+    cols = rng.integers(0, D_SPARSE, size=(N_SPARSE, NNZ_PER_ROW), dtype=np.int32)
+    cols.sort(axis=1)
+    data = rng.standard_normal(N_SPARSE * NNZ_PER_ROW)
+    indptr = np.arange(0, N_SPARSE * NNZ_PER_ROW + 1, NNZ_PER_ROW, dtype=np.int32)
+    X = sp.csr_matrix((data, cols.ravel(), indptr), shape=(N_SPARSE, D_SPARSE))
+    X.sum_duplicates()  # a few rows draw a column twice
+    coef = rng.standard_normal(D_SPARSE)
+    y = (X @ coef > 0).astype(np.int64)
+    return X, y
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_jit():
+    """Compile (or load from the disk cache) every specialisation the benchmarks use."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 8))
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for Xw in (X, X.astype(np.float32), sp.csr_matrix(X), sp.csr_matrix(X.astype(np.float32))):
+            fastlin.SGDClassifier(max_iter=1, tol=None).fit(Xw, y)
+            fastlin.SGDRegressor(max_iter=1, tol=None).fit(Xw, X[:, 1])
+    yield
+
+
+def _nbytes(X):
+    if sp.issparse(X):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return X.nbytes
+
+
+def _run(benchmark, make, X, y, *, rounds=3):
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return make().fit(X, y)
+
+    est = benchmark.pedantic(fit, rounds=rounds, iterations=1, warmup_rounds=0)
+    if est is None:  # --benchmark-disable still runs the body once and returns its value
+        return None
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None:
+        seconds = stats.stats.min
+        benchmark.extra_info["ms_per_epoch"] = round(1e3 * seconds / EPOCHS, 2)
+        benchmark.extra_info["GBps"] = round(_nbytes(X) * EPOCHS / seconds / 1e9, 2)
+    return est
+
+
+@pytest.mark.parametrize("impl", ["fastlin", "sklearn"])
+@pytest.mark.parametrize("workload", list(DENSE))
+def test_dense(benchmark, dense_data, workload, impl):
+    make_fl, make_sk, task = DENSE[workload]
+    X, y = dense_data[task]
+    benchmark.group = f"dense {N}x{D} f64 {EPOCHS} epochs: {workload}"
+    est = _run(benchmark, make_fl if impl == "fastlin" else make_sk, X, y)
+    assert np.isfinite(est.coef_).all()
+
+
+@pytest.mark.parametrize("impl", ["fastlin", "sklearn"])
+@pytest.mark.parametrize("workload", list(SPARSE))
+def test_sparse(benchmark, sparse_data, workload, impl):
+    make_fl, make_sk = SPARSE[workload]
+    X, y = sparse_data
+    benchmark.group = f"csr {N_SPARSE}x{D_SPARSE} nnz/row={NNZ_PER_ROW} {EPOCHS} epochs: {workload}"
+    est = _run(benchmark, make_fl if impl == "fastlin" else make_sk, X, y)
+    assert np.isfinite(est.coef_).all()
+
+
+@pytest.mark.parametrize("impl", ["fastlin", "sklearn"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_dtype(benchmark, dense_data, dtype, impl):
+    X, y = dense_data["clf"]
+    X = X.astype(dtype)
+    benchmark.group = f"dtype {N}x{D} {EPOCHS} epochs: hinge_l2"
+    make_fl, make_sk, _ = DENSE["hinge_l2"]
+    est = _run(benchmark, make_fl if impl == "fastlin" else make_sk, X, y)
+    assert est.coef_.dtype == (np.dtype(dtype) if impl == "fastlin" else est.coef_.dtype)
+
+
+_COLD = r"""
+import time, numpy as np
+t0 = time.perf_counter()
+import fastlin
+from fastlin.linear_model import _stochastic
+t1 = time.perf_counter()
+X = np.random.default_rng(0).standard_normal((50, 4)); y = (X[:, 0] > 0).astype(int)
+fastlin.SGDClassifier(max_iter=1, tol=None).fit(X, y)
+t2 = time.perf_counter()
+fastlin.SGDClassifier(max_iter=1, tol=None).fit(X, y)
+t3 = time.perf_counter()
+print(t1 - t0, (t2 - t1) - (t3 - t2))
+"""
+
+
+def test_cold_compile_time(benchmark):
+    """Compile time of the dense float64 specialisation, disk cache off, in a fresh process."""
+    if getattr(benchmark, "disabled", False):
+        pytest.skip("compile time is measured in timed runs only (it takes a few seconds)")
+    env = dict(os.environ, FASTLIN_NUMBA_CACHE="0")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _COLD], env=env, cwd=root, capture_output=True,
+                         text=True, check=True).stdout.split()
+    benchmark.extra_info["import_s"] = round(float(out[0]), 3)
+    benchmark.extra_info["compile_s"] = round(float(out[1]), 3)
+    benchmark.extra_info["process_s"] = round(time.perf_counter() - t0, 3)
+    benchmark.group = "cold compile (reported in extra_info, not the timing)"
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    print(f"\ncold compile, dense float64 SGD kernel: {float(out[1]):.2f} s "
+          f"(import {float(out[0]):.2f} s)")
