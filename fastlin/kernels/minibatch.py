@@ -224,7 +224,8 @@ def minibatch_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code
             if want_loss:
                 sumloss += si * _loss(loss_code, p, yi, epsilon)
             g = _dloss(loss_code, p, yi, epsilon)
-            if not abs(g) < MAX_DLOSS:  # also true for NaN
+            # also true for NaN; a non-finite p is counted even where the loss is flat (hinge: 0)
+            if not (abs(g) < MAX_DLOSS and abs(p) < np.inf):
                 n_clipped += 1
                 g = clip_dloss(g)
             d = g * si
@@ -312,7 +313,7 @@ def gd_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code, penal
         if want_loss:
             sumloss += si * _loss(loss_code, p, yi, epsilon)
         gi = _dloss(loss_code, p, yi, epsilon)
-        if not abs(gi) < MAX_DLOSS:
+        if not (abs(gi) < MAX_DLOSS and abs(p) < np.inf):  # NaN/inf X shows up here too
             n_clipped += 1
             gi = clip_dloss(gi)
         d = gi * si

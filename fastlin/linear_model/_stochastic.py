@@ -25,6 +25,7 @@ Deliberate differences (documented in each class):
 
 from __future__ import annotations
 
+import functools
 import numbers
 import time
 import warnings
@@ -46,6 +47,7 @@ from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from .._registry import LOSSES, PENALTIES, SCHEDULES, lookup
 from ..data import check_sample_weight, validate_X, validate_X_y
+from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
 
 __all__ = ["Perceptron", "SGDClassifier", "SGDRegressor"]
@@ -154,6 +156,7 @@ class _BaseSGD(BaseEstimator):
         else:
             raise ValueError(f"average must be a bool or an integer >= 0, got {average!r}.")
         _check_int("verbose", int(self.verbose) if _is_bool(self.verbose) else self.verbose, 0)
+        self._batch_size()  # validated here, before any state is touched
         if for_partial_fit and self.early_stopping:
             raise ValueError("early_stopping should be False with partial_fit.")
         return dict(loss_code=loss.code, penalty_code=penalty_code, schedule_code=schedule_code,
@@ -216,18 +219,30 @@ class _BaseSGD(BaseEstimator):
         mask[idx_val] = True
         return mask
 
-    # -- the seam for issue 4 (batch_size) --------------------------------------------------------
+    # -- the epoch kernel: per-sample (batch_size=1), mini-batch (k) or full-batch GD (None) ----
+
+    def _batch_size(self):
+        """Validated ``batch_size`` (Perceptron, which has no such parameter, is per-sample)."""
+        bs = getattr(self, "batch_size", 1)
+        if bs is None:
+            return None
+        if isinstance(bs, numbers.Integral) and not _is_bool(bs) and bs >= 1:
+            return int(bs)
+        raise ValueError(f"batch_size must be an integer >= 1 or None (full-batch gradient "
+                         f"descent), got {bs!r}.")
 
     def _epoch_function(self):
         """Return the one-epoch kernel: ``f(X, y, sw, order, w, avg_w, l1_q, state, **params)``.
 
-        SEAM (issue 4, ``batch_size``): this is the only place where the epoch kernel is chosen.
-        A ``batch_size`` parameter plugs in here by returning a mini-batch / full-batch epoch with
-        the same signature, return value ``(sumloss, n_updates, n_clipped)`` and state conventions
-        (see :mod:`fastlin.kernels.sgd`); the epoch loop, stopping rules and attributes stay as
-        they are.
+        ``batch_size=1`` is the per-sample kernel (:func:`fastlin.kernels.sgd.epoch`); ``k > 1``
+        mini-batches of k rows and ``None`` full-batch gradient descent
+        (:func:`fastlin.kernels.minibatch.epoch`). All share the signature, the return value
+        ``(sumloss, n_updates, n_clipped)`` and the state conventions; ``t`` counts steps.
         """
-        return _sgd.epoch
+        bs = self._batch_size()
+        if bs == 1:
+            return _sgd.epoch
+        return functools.partial(_minibatch.epoch, batch_size=bs)
 
     # -- the epoch loop ---------------------------------------------------------------------------
 
@@ -419,7 +434,11 @@ class _BaseSGD(BaseEstimator):
             check_X(mask)  # held-out rows are never visited by the kernel: check them now
         n_iters = self._run_all(Xk, problems, train_idx, prm, max_iter, val_of, check_X)
         self.n_iter_ = int(max(n_iters))
-        self.t_ = t0 + self.n_iter_ * train_idx.shape[0]
+        # t counts steps: one per sample (per-sample SGD), one per batch, or one per epoch (GD).
+        bs = self._batch_size()
+        n_train = train_idx.shape[0]
+        steps = n_train if bs == 1 else (1 if bs is None else -(-n_train // bs))
+        self.t_ = t0 + self.n_iter_ * steps
         # Every problem saw the same number of samples per epoch; keep their clocks equal so that a
         # later partial_fit continues all of them from t_ (scikit-learn shares one t_ too).
         self._state[:, _sgd.STATE_T] = self.t_
@@ -709,6 +728,11 @@ class SGDClassifier(_BaseSGDClassifier):
     average : bool or int, default=False
         Averaged SGD: True averages from the first sample, an int ``k`` from the ``k``-th.
 
+    batch_size : int or None, default=1
+        1: per-sample SGD. ``k > 1``: mini-batch SGD, each step the mean gradient of ``k`` rows
+        (L1 by a proximal soft-threshold, so zeros stay exact). None: full-batch gradient descent,
+        one step per epoch. With ``k != 1``, ``t_`` and the schedules count steps, not samples.
+
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
@@ -738,7 +762,9 @@ class SGDClassifier(_BaseSGDClassifier):
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
                  epsilon=_DEFAULT_EPSILON, n_jobs=None, random_state=None, learning_rate="optimal",
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=5, class_weight=None, warm_start=False, average=False):
+                 n_iter_no_change=5, class_weight=None, warm_start=False, average=False,
+                 batch_size=1):
+        self.batch_size = batch_size
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -885,6 +911,10 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     n_iter_no_change : int, default=5
     warm_start : bool, default=False
     average : bool or int, default=False
+    batch_size : int or None, default=1
+        1: per-sample SGD. ``k > 1``: mini-batch SGD, each step the mean gradient of ``k`` rows
+        (L1 by a proximal soft-threshold, so zeros stay exact). None: full-batch gradient descent,
+        one step per epoch. With ``k != 1``, ``t_`` and the schedules count steps, not samples.
 
     Attributes
     ----------
@@ -910,7 +940,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
                  epsilon=_DEFAULT_EPSILON, random_state=None, learning_rate="invscaling",
                  eta0=0.01, power_t=0.25, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=5, warm_start=False, average=False):
+                 n_iter_no_change=5, warm_start=False, average=False, batch_size=1):
+        self.batch_size = batch_size
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
