@@ -21,6 +21,8 @@ _LAZY = {
     "SGDClassifier": "fastlin.linear_model._stochastic",
     "SGDRegressor": "fastlin.linear_model._stochastic",
     "LogisticRegression": "fastlin.linear_model._logistic",
+    "fit_chunks": "fastlin.streaming",
+    "fit_sgd_dask": "fastlin.streaming",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

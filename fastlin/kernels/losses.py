@@ -125,3 +125,13 @@ def dloss(code, p, y, eps):
         return -4.0 * y
     else:  # PERCEPTRON
         return -y if p * y <= 0.0 else 0.0
+
+
+@jit
+def weighted_loss_sum(code, P, Y, eps, w):
+    """Σ_i w_i Σ_k loss(code, P[i, k], Y[i, k]) for C-ordered P, Y of shape (n, k) and w of shape (n,)."""
+    s = 0.0
+    for i in range(P.shape[0]):
+        for k in range(P.shape[1]):
+            s += w[i] * loss(code, P[i, k], Y[i, k], eps)
+    return s

@@ -46,7 +46,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from .._registry import LOSSES, PENALTIES, SCHEDULES, lookup
-from ..data import check_sample_weight, validate_X, validate_X_y
+from ..data import check_sample_weight, is_dask_collection, validate_X, validate_X_y
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
 
@@ -565,6 +565,11 @@ class _BaseSGDClassifier(ClassifierMixin, _BaseSGD):
         -------
         self : object
         """
+        if is_dask_collection(X) or is_dask_collection(y):
+            from .._dask import fit_sgd_blocks
+
+            return fit_sgd_blocks(self, X, y, sample_weight, coef_init=coef_init,
+                                  intercept_init=intercept_init)
         if self.warm_start and hasattr(self, "coef_"):
             coef_init = self.coef_ if coef_init is None else coef_init
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
@@ -1005,6 +1010,11 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         -------
         self : object
         """
+        if is_dask_collection(X) or is_dask_collection(y):
+            from .._dask import fit_sgd_blocks
+
+            return fit_sgd_blocks(self, X, y, sample_weight, coef_init=coef_init,
+                                  intercept_init=intercept_init)
         if self.warm_start and hasattr(self, "coef_"):
             coef_init = self.coef_ if coef_init is None else coef_init
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
