@@ -8,11 +8,10 @@ __all__ = ["shift_scale_block"]
 
 
 @jit
-def shift_scale_block(Xb, shift, root_w, out, colsum):
-    """``out[i] = root_w[i] * (Xb[i] - shift)`` and ``colsum += root_w[i] * out[i]`` in one read of Xb.
+def shift_scale_block(Xb, shift, root_w, out):
+    """``out[i] = root_w[i] * (Xb[i] - shift)``: one read of Xb, one write of the float64 buffer.
 
     ``out`` is float64 C-ordered; Xb may be float32/float64, C- or F-ordered (a row block view).
-    ``colsum`` therefore accumulates Σ w (x − shift).
     """
     m, d = Xb.shape
     for i in range(m):
@@ -20,4 +19,3 @@ def shift_scale_block(Xb, shift, root_w, out, colsum):
         for j in range(d):
             v = r * (Xb[i, j] - shift[j])
             out[i, j] = v
-            colsum[j] += r * v

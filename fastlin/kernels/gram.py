@@ -73,10 +73,17 @@ def _as_2d_targets(Y, n):
     return Y
 
 
-def _syrk_add(block_c, acc):
-    """acc (F-ordered, upper triangle) += block_cᵀ block_c for a C-contiguous float64 block."""
-    # block_c.T is F-contiguous (d x m): BLAS reads it in place, no copy by f2py.
-    return blas.dsyrk(1.0, block_c.T, beta=1.0, c=acc, trans=0, lower=0, overwrite_c=1)
+def _blas_add(Z, Rb, xtx, acc):
+    """xtx (upper) += ZᵀZ by ``syrk`` and acc += ZᵀRb by ``gemm``, for a C-contiguous float64 block Z.
+
+    Both through scipy's BLAS, never numpy's: the two ship separate OpenBLAS builds, and
+    alternating calls between them leaves one library's idle threads spinning on the cores the
+    other needs (measured: gram 4.9x a bare XᵀX on 200 000 x 512, against 1.06x with one library).
+    ``Z.T`` is F-contiguous (d x m), so BLAS reads the block in place, no copy by f2py.
+    """
+    xtx = blas.dsyrk(1.0, Z.T, beta=1.0, c=xtx, trans=0, lower=0, overwrite_c=1)
+    acc = blas.dgemm(1.0, Z.T, Rb, beta=1.0, c=acc, overwrite_c=1)
+    return xtx, acc
 
 
 def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
@@ -110,8 +117,10 @@ def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
     root_w_all = np.sqrt(np.asarray(sample_weight, dtype=np.float64)) if weighted else None
 
     xtx = np.zeros((d, d), dtype=np.float64, order="F")
-    xty = np.zeros((d, t), dtype=np.float64)
-    xsum = np.zeros(d, dtype=np.float64)  # Σ w (x - shift)
+    # acc = [Σ w (x − shift) | Σ w (x − shift)(y − yshift)ᵀ]: one gemm pass over each block gives
+    # the column sums and Xᵀy together (R's first column holds the root weights).
+    acc = np.zeros((d, 1 + t), dtype=np.float64, order="F")
+    R = np.empty((block_rows, 1 + t), dtype=np.float64, order="F")
     ysum = np.zeros(t, dtype=np.float64)  # Σ w (y - yshift)
     yty = np.zeros(t, dtype=np.float64)
     wsum = 0.0
@@ -122,23 +131,27 @@ def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
 
     for start, stop, Xb in iter_row_blocks(X, block_rows):
         m = stop - start
-        rw = root_w_all[start:stop] if weighted else None
-        w = rw * rw if weighted else None
-        Yb = Y[start:stop].astype(np.float64, copy=False)
+        Rb = R[:m]
+        rw = Rb[:, 0]
+        if weighted:
+            rw[:] = root_w_all[start:stop]
+            w = rw * rw
+            wb = float(w.sum())
+        else:
+            rw[:] = 1.0
+            w = rw
+            wb = float(m)
+        Yb = Y[start:stop]
         if sp.issparse(Xb):
             Xb = Xb.toarray()
         if in_place is None:
-            ones = np.ones(block_rows, dtype=np.float64)  # column sums as BLAS gemv (numpy's
-            # axis-0 reductions run a strided loop: 10x slower than gemv for D = 4)
-            wb = float(w.sum()) if weighted else float(m)
             if center and wb > 0:
                 first = Xb.astype(np.float64, copy=False)
-                wf = w if weighted else ones[:m]
-                shift = (wf @ first) / wb
-                yshift = (wf @ Yb) / wb
+                shift = (w @ first) / wb
+                yshift = (w @ Yb) / wb
                 # E[x²] − mean² is imprecise only when mean² ≫ var, where the test below is
                 # clearly false anyway; it needs no temporary copy of the block.
-                var = np.einsum("i,ij,ij->j", wf, first, first) / wb - shift * shift
+                var = np.einsum("i,ij,ij->j", w, first, first) / wb - shift * shift
                 in_place = (not weighted and X.dtype == np.float64 and not sp.issparse(X)
                             and bool(np.all(shift * shift <= _IN_PLACE_MAX_MEAN_OVER_SD ** 2 * var)))
             else:
@@ -147,7 +160,6 @@ def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
                 shift = np.zeros(d, dtype=np.float64)
         if in_place and Xb.flags.c_contiguous:
             Z = Xb
-            xsum += ones[:m] @ Z
         else:
             # Imported here: the in-place path needs no Numba, so a float64 fit does not pay
             # numba's import (about 0.1 s of a fresh process's first fit).
@@ -156,19 +168,18 @@ def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
             if buf is None:
                 buf = np.empty((block_rows, d), dtype=np.float64)
             Z = buf[:m]
-            shift_scale_block(Xb, shift, rw if weighted else ones[:m], Z, xsum)
+            shift_scale_block(Xb, shift, rw, Z)
         # Y block: shifted and scaled by sqrt(w) like the X block, so products carry w once.
-        Yc = Yb - yshift
+        Yc = Rb[:, 1:]
+        np.subtract(Yb, yshift, out=Yc)
+        ysum += np.einsum("i,ij->j", w, Yc)  # einsum: no BLAS call (see _blas_add)
         if weighted:
-            ysum += w @ Yc
-            Yc = Yc * rw[:, None]
-        else:
-            ysum += ones[:m] @ Yc
+            Yc *= rw[:, None]
         yty += np.einsum("ij,ij->j", Yc, Yc)
-        xtx = _syrk_add(Z, xtx)
-        xty += Z.T @ Yc
-        wsum += float(w.sum()) if weighted else float(m)
+        xtx, acc = _blas_add(Z, Rb, xtx, acc)
+        wsum += wb
 
+    xsum, xty = acc[:, 0].copy(), np.ascontiguousarray(acc[:, 1:])
     return finalize_stats(n, wsum, shift, yshift, xtx, xty, xsum, ysum, yty, center=center)
 
 
