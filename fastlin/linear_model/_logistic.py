@@ -40,7 +40,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _assert_all_finite, check_is_fitted
+from sklearn.utils.validation import assert_all_finite, check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from .._registry import LOSSES, PENALTIES, SCHEDULES
 from ..data import check_sample_weight, is_dask_collection, validate_X, validate_X_y
@@ -130,7 +131,7 @@ class _Problem:
             # non-finite (0 * inf = NaN at theta = 0), so only then is X scanned for the message.
             self.check_finite_X = False
             if not (np.isfinite(f) and np.all(np.isfinite(g))):
-                _assert_all_finite(self.X.data if sp.issparse(self.X) else self.X, input_name="X")
+                assert_all_finite(self.X.data if sp.issparse(self.X) else self.X, input_name="X")
                 raise ValueError("The logistic loss overflowed at the initial coefficients: the "
                                  "features are too large; scale them (e.g. StandardScaler).")
         return f, g
@@ -360,11 +361,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # Same options as scikit-learn 1.9's lbfgs path, so that on the same objective both stop at
         # the same point: maxls=50 (scipy's default 20 fails on badly scaled data), gtol=tol, and
         # ftol=64 eps so that the stop is decided by the gradient, not by a stalled objective.
-        res = scipy.optimize.minimize(
-            prob.loss_grad, theta0, method="L-BFGS-B", jac=True, callback=callback,
-            options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol,
-                     "ftol": 64 * np.finfo(float).eps},
-        )
+        # L-BFGS-B's own vector work goes through scipy's OpenBLAS; its idle threads spin on the
+        # cores right when the (OpenMP) fused kernel starts. One BLAS thread for the optimiser's
+        # O(m D) updates removes that contention: measured 0.35 s -> 0.19 s for a binary
+        # 200 000 x 100 fit (12 kernel calls, 33 ms -> 13 ms each) on 2 cores.
+        with threadpool_limits(1, user_api="blas"):
+            res = scipy.optimize.minimize(
+                prob.loss_grad, theta0, method="L-BFGS-B", jac=True, callback=callback,
+                options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol,
+                         "ftol": 64 * np.finfo(float).eps},
+            )
         if res.status != 0:
             warnings.warn(
                 f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}: "
