@@ -187,6 +187,7 @@ def test_run_refuses_oversized_sweep():
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
+    pytest.importorskip("matplotlib")  # in the `test` extra; the plot is part of this run
     d = tmp_path_factory.mktemp("cx")
     js, png = d / "report.json", d / "plot.png"
     argv = ["bench", "complexity", "--sizes", "preset=tiny", "--json", str(js), "--plot", str(png),
@@ -302,6 +303,7 @@ def test_unwritable_paths_fail_early(opt, tmp_path, capsys):
 
 
 def test_unknown_plot_format_fails_early(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     out = tmp_path / "plot.xyz"
     code = cli.main(["bench", "complexity", "--plot", str(out), "--no-progress"])
     assert code == 2
