@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import validate_data
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "block_rows_for",
     "iter_row_blocks",
     "is_dask_collection",
+    "class_weights",
 ]
 
 #: dtypes kept as they are; anything else numeric is converted to the first one.
@@ -161,3 +163,29 @@ def iter_row_blocks(X, block_rows: int | None = None):
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
         yield start, stop, X[start:stop]
+
+
+def class_weights(class_weight, classes, weighted_counts):
+    """Per-class weights from the classes' (sample-weighted) counts.
+
+    Parameters
+    ----------
+    class_weight : None, "balanced" or dict
+    classes : ndarray of shape (n_classes,)
+    weighted_counts : ndarray of shape (n_classes,)
+        Σ of sample weights per class (plain counts when unweighted).
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+        "balanced" is W / (n_classes · W_k) with W the total weight (scikit-learn's formula, with
+        sample weights as scikit-learn ≥ 1.7 counts them; computed here so that it does not depend on
+        the installed version); a dict goes through scikit-learn's ``compute_class_weight`` (its
+        checks and messages).
+    """
+    if class_weight is None:
+        return np.ones(len(classes))
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        counts = np.asarray(weighted_counts, dtype=np.float64)
+        return counts.sum() / (len(classes) * counts)
+    return np.asarray(compute_class_weight(class_weight, classes=classes, y=classes), dtype=np.float64)

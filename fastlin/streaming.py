@@ -46,7 +46,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .data import FLOAT_DTYPES, check_sparse_structure
+from .data import FLOAT_DTYPES, check_sparse_structure, class_weights
 from .kernels.losses import weighted_loss_sum
 
 __all__ = ["fit_chunks", "fit_sgd_dask"]
@@ -319,20 +319,12 @@ def logistic_setup(est, summary):
     S : float
         Σ sample weight × class weight: the objective's normaliser.
     """
-    from sklearn.utils.class_weight import compute_class_weight
-
     classes = np.unique(np.asarray(list(summary.keys())))
     if classes.shape[0] < 2:
         raise ValueError("LogisticRegression needs samples of at least 2 classes in the data, "
                          f"but the data contains only one class: {classes[0]!r}.")
     wcount = np.array([summary[c] for c in classes.tolist()], dtype=np.float64)
-    if est.class_weight is None:
-        cw = np.ones(classes.shape[0])
-    else:
-        # compute_class_weight on one representative per class weighted by its class total gives
-        # exactly the weights of the full data (it only uses the weighted class counts).
-        cw = np.asarray(compute_class_weight(est.class_weight, classes=classes, y=classes,
-                                             sample_weight=wcount), dtype=np.float64)
+    cw = class_weights(est.class_weight, classes, wcount)
     S = float(cw @ wcount)
     if not S > 0:
         raise ValueError("class_weight and sample_weight give every sample a zero weight.")

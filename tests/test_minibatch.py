@@ -199,8 +199,10 @@ def test_stochastic_solvers_reach_the_optimum_within_5_percent(solver, penalty):
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ref = SkLogisticRegression(C=C, l1_ratio=1.0, solver="saga", tol=1e-10,
-                                       max_iter=20_000).fit(X, y, sample_weight=sw)
+            # scikit-learn >= 1.8 selects L1 by l1_ratio=1; before 1.8 that needs penalty="elasticnet"
+            # (deprecated since 1.8, still accepted: its FutureWarning is ignored here).
+            ref = SkLogisticRegression(C=C, penalty="elasticnet", l1_ratio=1.0, solver="saga",
+                                       tol=1e-10, max_iter=20_000).fit(X, y, sample_weight=sw)
         optimum = sklearn_objective(X, y, sw, ref.coef_, ref.intercept_, C, "l1")
     clf = LogisticRegression(solver=solver, penalty=penalty, C=C, batch_size=16, max_iter=300,
                              random_state=0).fit(X, y, sample_weight=sw)

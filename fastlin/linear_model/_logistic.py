@@ -36,7 +36,6 @@ from scipy.special import expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
@@ -44,7 +43,7 @@ from sklearn.utils.validation import assert_all_finite, check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._registry import LOSSES, PENALTIES, SCHEDULES
-from ..data import check_sample_weight, is_dask_collection, validate_X, validate_X_y
+from ..data import check_sample_weight, class_weights, is_dask_collection, validate_X, validate_X_y
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
 from ..kernels.logistic import logistic_loss_grad, n_chunks_for
@@ -315,7 +314,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         n, d = X.shape
         sw = check_sample_weight(sample_weight, n)
         if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y, sample_weight=sw)
+            cw = class_weights(self.class_weight, classes,
+                               np.bincount(y_code, weights=sw, minlength=classes.shape[0]))
             sw = sw * cw[y_code]
             if not np.any(sw > 0):
                 raise ValueError("class_weight and sample_weight give every sample a zero weight.")
