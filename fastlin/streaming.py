@@ -381,11 +381,10 @@ def fit_logistic_from_sums(est, evaluate, classes, K, S, n_features, *, bar=None
 
     ``evaluate(coef, b) -> (loss_sum, grad_sum)`` returns the unscaled, unpenalised sums
     (see :func:`logistic_piece_sums`); the mean form of the objective and the L2 penalty are added
-    here exactly as :class:`fastlin.LogisticRegression` does in memory, with the same options
-    (``maxls=50``, ``gtol=tol``, ``ftol=64 eps``), so both stop at the same point.
+    here exactly as :class:`fastlin.LogisticRegression` does in memory, and the same optimiser call
+    (:func:`fastlin.linear_model._logistic.minimize_lbfgs`) runs, so both stop at the same point.
     """
-    import scipy.optimize
-    from sklearn.exceptions import ConvergenceWarning
+    from .linear_model._logistic import minimize_lbfgs
 
     D = int(n_features)
     l2 = 1.0 / (float(est.C) * S) if est.penalty == "l2" else 0.0
@@ -420,16 +419,7 @@ def fit_logistic_from_sums(est, evaluate, classes, K, S, n_features, *, bar=None
         if est.verbose:
             print(f"lbfgs iteration: objective {intermediate_result.fun:.10g}")
 
-    res = scipy.optimize.minimize(
-        fun, theta0, method="L-BFGS-B", jac=True, callback=callback,
-        options={"maxiter": est.max_iter, "maxls": 50, "gtol": est.tol,
-                 "ftol": 64 * np.finfo(float).eps},
-    )
-    if res.status != 0:
-        warnings.warn(
-            f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}: "
-            f"{res.message}). Increase max_iter or scale the data (e.g. StandardScaler).",
-            ConvergenceWarning, stacklevel=3)
+    res = minimize_lbfgs(fun, theta0, max_iter=est.max_iter, tol=est.tol, callback=callback)
     coef, b = split(res.x)
     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(b))):
         raise ValueError("The fit produced non-finite coefficients: scale the features.")
