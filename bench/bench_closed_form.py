@@ -17,7 +17,6 @@ import sys
 import tempfile
 import textwrap
 
-import numpy as np
 import pytest
 from benchutil import make_regression_data, scaled
 from sklearn import linear_model as sklm

@@ -8,7 +8,7 @@ tables) and the benchmarks. Adding a loss is one row here plus its two formulas 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = [
     "Loss",

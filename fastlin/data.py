@@ -16,7 +16,9 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "iter_row_blocks",
     "is_dask_collection",
     "class_weights",
+    "encode_classes",
 ]
 
 #: dtypes kept as they are; anything else numeric is converted to the first one.
@@ -189,3 +192,23 @@ def class_weights(class_weight, classes, weighted_counts):
         counts = np.asarray(weighted_counts, dtype=np.float64)
         return counts.sum() / (len(classes) * counts)
     return np.asarray(compute_class_weight(class_weight, classes=classes, y=classes), dtype=np.float64)
+
+
+def encode_classes(y):
+    """``(classes, codes)`` like ``LabelEncoder().fit_transform``, in O(n) for small integer labels.
+
+    ``np.unique`` sorts (O(n log n), ~10 ms for 200 000 labels); integer labels within a range of
+    2**16 are counted with ``bincount`` instead and mapped through a lookup table (~1 ms).
+    """
+    y = np.asarray(y)
+    if y.ndim == 1 and y.dtype.kind in "iub" and y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if hi - lo < 2**16:
+            shifted = (y.astype(np.int64) - lo) if lo != 0 or y.dtype.kind == "b" else y
+            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            table = np.cumsum(present) - 1
+            return (np.flatnonzero(present) + lo).astype(y.dtype), table[shifted]
+    check_classification_targets(y)
+    le = LabelEncoder()
+    codes = le.fit_transform(y)
+    return le.classes_, codes

@@ -35,15 +35,14 @@ import scipy.sparse as sp
 from scipy.special import expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._registry import LOSSES, PENALTIES, SCHEDULES
-from ..data import check_sample_weight, class_weights, is_dask_collection, validate_X, validate_X_y
+from ..data import (check_sample_weight, class_weights, encode_classes, is_dask_collection,
+                    validate_X, validate_X_y)
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
 from ..kernels.logistic import logistic_loss_grad, n_chunks_for
@@ -161,26 +160,6 @@ class _Problem:
                 raise ValueError("The logistic loss overflowed at the initial coefficients: the "
                                  "features are too large; scale them (e.g. StandardScaler).")
         return f, g
-
-
-def _encode_labels(y):
-    """``(classes, codes)`` like ``LabelEncoder().fit_transform``, in O(n) for small integer labels.
-
-    ``np.unique`` sorts (O(n log n), ~10 ms for 200 000 labels); integer labels within a range of
-    2**16 are counted with ``bincount`` instead and mapped through a lookup table (~1 ms).
-    """
-    y = np.asarray(y)
-    if y.ndim == 1 and y.dtype.kind in "iub" and y.size:
-        lo, hi = int(y.min()), int(y.max())
-        if hi - lo < 2**16:
-            shifted = (y.astype(np.int64) - lo) if lo != 0 or y.dtype.kind == "b" else y
-            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
-            table = np.cumsum(present) - 1
-            return (np.flatnonzero(present) + lo).astype(y.dtype), table[shifted]
-    check_classification_targets(y)
-    le = LabelEncoder()
-    codes = le.fit_transform(y)
-    return le.classes_, codes
 
 
 def _top_eigenvalue(X, sw, fit_intercept, rng):
@@ -334,7 +313,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         lbfgs = self.solver == "lbfgs"
         X, y = validate_X_y(self, X, y, accept_sparse="csr", order="C",
                             ensure_all_finite=not lbfgs)
-        classes, y_code = _encode_labels(y)
+        classes, y_code = encode_classes(y)
         if classes.shape[0] < 2:
             raise ValueError("LogisticRegression needs samples of at least 2 classes in the data, "
                              f"but the data contains only one class: {classes[0]!r}.")
