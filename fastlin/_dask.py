@@ -53,7 +53,8 @@ from .streaming import (
     run_sgd_epochs,
 )
 
-__all__ = ["fit_closed_form", "predict_linear", "fit_logistic_lbfgs", "fit_sgd_blocks", "SPLIT_EVERY"]
+__all__ = ["fit_closed_form", "predict_linear", "map_rows", "fit_logistic_lbfgs", "fit_sgd_blocks",
+           "SPLIT_EVERY"]
 
 #: Fan-in of the reduction tree: 8 statistics per merge task keeps the tree log8(n_blocks) deep
 #: (3 levels for 512 blocks) while each merge task moves at most 8 D×D matrices (8 MB at D = 1000).
@@ -298,13 +299,8 @@ def _predict_block(Xb, coef, intercept):
     return Xb @ coef.T.astype(Xb.dtype if Xb.dtype in FLOAT_DTYPES else np.float64, copy=False) + intercept
 
 
-def predict_linear(est, X):
-    """Lazy ``X @ coef_.T + intercept_`` on a dask array, one task per row block.
-
-    Returns
-    -------
-    y_pred : dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
-    """
+def _rows_2d(est, X):
+    """X as a 2-D dask array with one chunk across the columns, checked against ``n_features_in_``."""
     import dask.array as da
 
     from .data import is_dask_collection
@@ -320,6 +316,17 @@ def predict_linear(est, X):
                          f"{est.n_features_in_} features as input.")
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
+    return X
+
+
+def predict_linear(est, X):
+    """Lazy ``X @ coef_.T + intercept_`` on a dask array, one task per row block.
+
+    Returns
+    -------
+    y_pred : dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
+    """
+    X = _rows_2d(est, X)
     coef = np.asarray(est.coef_)
     intercept = np.asarray(est.intercept_)
     dtype = np.result_type(X.dtype if X.dtype in FLOAT_DTYPES else np.float64, coef.dtype)
@@ -327,6 +334,27 @@ def predict_linear(est, X):
         return X.map_blocks(_predict_block, coef, intercept, drop_axis=1, dtype=dtype)
     return X.map_blocks(_predict_block, coef, intercept, chunks=(X.chunks[0], (coef.shape[0],)),
                         dtype=dtype)
+
+
+def _call_method(Xb, est, method):
+    return getattr(est, method)(np.asarray(Xb))
+
+
+def map_rows(est, X, method):
+    """Lazy ``est.<method>(X)`` on a dask array: the fitted estimator is shipped to the workers and
+    applied to each row block (``predict``, ``decision_function``, ``predict_proba``, ...).
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples,) or (n_samples, k), k from a one-row probe on the client.
+    """
+    X = _rows_2d(est, X)
+    probe = getattr(est, method)(np.zeros((1, X.shape[1]), dtype=X.dtype if X.dtype in FLOAT_DTYPES
+                                          else np.float64))
+    if probe.ndim == 1:
+        return X.map_blocks(_call_method, est, method, drop_axis=1, dtype=probe.dtype)
+    return X.map_blocks(_call_method, est, method, chunks=(X.chunks[0], (probe.shape[1],)),
+                        dtype=probe.dtype)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ from sklearn.utils.validation import check_is_fitted
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
+import fastlin  # noqa: E402
 from fastlin import LinearRegression, Ridge  # noqa: E402
+from fastlin.data import is_dask_collection  # noqa: E402
 from fastlin._dask import fit_logistic_lbfgs  # noqa: E402
 from fastlin.streaming import fit_sgd_dask  # noqa: E402
 
@@ -411,3 +413,19 @@ def test_sgd_through_public_fit(client):
     est = SGDClassifier(loss="log_loss", max_iter=5, tol=None, random_state=0, average=True).fit(X, y)
     mem = SGDClassifier(loss="log_loss", max_iter=5, tol=None, random_state=0, average=True).fit(X.compute(), y.compute())
     assert est.score(X.compute(), y.compute()) >= mem.score(X.compute(), y.compute()) - 0.01
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_predictions_on_dask_are_lazy_and_match(client, n_classes):
+    X, y = _classification(n_classes=n_classes)
+    Xc, yc = X.compute(), y.compute()
+    for est in (LogisticRegression().fit(Xc, yc),
+                fastlin.SGDClassifier(loss="log_loss", random_state=0).fit(Xc, yc)):
+        for method in ("decision_function", "predict", "predict_proba", "predict_log_proba"):
+            lazy = getattr(est, method)(X)
+            assert is_dask_collection(lazy), (type(est).__name__, method)
+            np.testing.assert_allclose(lazy.compute(), getattr(est, method)(Xc), rtol=1e-12)
+    reg = fastlin.SGDRegressor(random_state=0).fit(Xc, yc.astype(float))
+    lazy = reg.predict(X)
+    assert is_dask_collection(lazy)
+    np.testing.assert_allclose(lazy.compute(), reg.predict(Xc), rtol=1e-12)

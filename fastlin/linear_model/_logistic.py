@@ -37,15 +37,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import assert_all_finite, check_is_fitted
+from sklearn.utils.validation import assert_all_finite
 from threadpoolctl import threadpool_limits
 
 from .._registry import LOSSES, PENALTIES, SCHEDULES
 from ..data import (check_sample_weight, class_weights, encode_classes, is_dask_collection,
-                    validate_X, validate_X_y)
+                    validate_X_y)
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
 from ..kernels.logistic import logistic_loss_grad, n_chunks_for
+from ._base import LinearClassifierMixin
 
 __all__ = ["LogisticRegression"]
 
@@ -193,7 +194,7 @@ def _top_eigenvalue(X, sw, fit_intercept, rng):
     return 1.01 * lam
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression (binary, or multinomial softmax over all classes).
 
     Minimizes ``1/S [sum_i sw_i l_i + R(W)/C]`` (``S = sum(sw)``), the same minimizer as
@@ -470,39 +471,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return theta, epoch, objective
 
     # ------------------------------------------------------------------ predict
-    def decision_function(self, X):
-        """Decision values ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            1-D for two classes (positive means ``classes_[1]``).
-        """
-        check_is_fitted(self)
-        X = validate_X(self, X, reset=False, accept_sparse="csr")
-        scores = np.asarray(safe_sparse_dot(X, self.coef_.T, dense_output=True), dtype=np.float64)
-        scores += self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        scores = self.decision_function(X)
-        idx = (scores > 0).astype(np.intp) if scores.ndim == 1 else np.argmax(scores, axis=1)
-        return self.classes_[idx]
-
     def predict_proba(self, X):
         """Class probabilities (sigmoid for two classes, softmax otherwise).
 
@@ -515,6 +483,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
+        if is_dask_collection(X):
+            return self._dask_rows(X, "predict_proba")
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p = expit(scores)
@@ -535,6 +505,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_collection(X):
+            return self._dask_rows(X, "predict_log_proba")
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return np.column_stack([-np.logaddexp(0.0, scores), -np.logaddexp(0.0, -scores)])

@@ -50,6 +50,7 @@ from ..data import (check_sample_weight, encode_classes, is_dask_collection, val
                     validate_X_y)
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
+from ._base import LinearClassifierMixin
 
 __all__ = ["Perceptron", "SGDClassifier", "SGDRegressor"]
 
@@ -451,7 +452,7 @@ class _BaseSGD(BaseEstimator):
 # ------------------------------------------------------------------------------------------------
 
 
-class _BaseSGDClassifier(ClassifierMixin, _BaseSGD):
+class _BaseSGDClassifier(LinearClassifierMixin, ClassifierMixin, _BaseSGD):
     _is_classifier = True
 
     def _validation_score(self, coef, intercept, X_val, y_val, sw_val):
@@ -596,41 +597,6 @@ class _BaseSGDClassifier(ClassifierMixin, _BaseSGD):
         return self._fit_impl(X, y, classes=classes, sample_weight=sample_weight, coef_init=None,
                               intercept_init=None, first_call=first_call, for_partial_fit=True)
 
-    def decision_function(self, X):
-        """Signed distance to the hyperplane(s).
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
-            Positive values favour ``classes_[1]`` (two classes) / class k (column k).
-        """
-        check_is_fitted(self, "coef_")
-        X = validate_X(self, X, reset=False)
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            idx = (scores > 0).astype(np.intp)
-        else:
-            idx = scores.argmax(axis=1)
-        return self.classes_[idx]
-
     def _check_proba(self):
         loss = self._hyper()["loss"]
         if not (loss in LOSSES and LOSSES[loss].proba):
@@ -653,6 +619,8 @@ class _BaseSGDClassifier(ClassifierMixin, _BaseSGD):
         proba : ndarray of shape (n_samples, n_classes)
             Columns ordered as ``classes_``.
         """
+        if is_dask_collection(X):
+            return self._dask_rows(X, "predict_proba")
         d = self.decision_function(X)
         if self._hyper()["loss"] == "log_loss":
             p = expit(d)
@@ -1043,13 +1011,18 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
         Parameters
         ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array gives a lazy dask array, computed block by block.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "coef_")
+        if is_dask_collection(X):
+            from .._dask import map_rows
+
+            return map_rows(self, X, "predict")
         X = validate_X(self, X, reset=False)
         return safe_sparse_dot(X, self.coef_, dense_output=True) + self.intercept_[0]
 
