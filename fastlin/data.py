@@ -51,18 +51,78 @@ def is_dask_collection(obj) -> bool:
 def check_sparse_structure(X):
     """Check a CSR/CSC matrix's index arrays before a kernel reads them.
 
+    Verifies what the Numba kernels rely on (they do not bounds-check): ``indptr`` of length
+    ``n_major + 1`` starting at 0 and non-decreasing, ``indptr[-1] == len(indices) == len(data)``,
+    and ``0 <= indices < n_minor`` (rows and columns swapped for CSC).
+
+    It accepts what scipy's ``check_format(full_check=True)`` accepts, with one exception. It used to
+    be that scipy check, which makes three NumPy passes (``indices.max()``, ``indices.min()``,
+    ``np.diff(indptr)``). The one-pass kernel :func:`fastlin.kernels.csr_check.index_extremes` reads
+    each array once. On the CSR bench matrix (200 000 x 131 072, 50 nnz/row, int32) the scipy check
+    took 3.0 ms warm and this one takes 1.5 ms; in the 5-epoch SGDClassifier fit (A/B, min of 8) hinge
+    went 93.1 -> 90.2 ms and log_loss 118.7 -> 114.4 ms. The exception: this check also rejects an
+    ``indptr`` that goes up and down while ``indptr[-1] == 0`` (scipy skips its checks when
+    nnz == 0, but a kernel would read past the empty ``indices``). Inputs outside the fast path
+    (index dtypes other than native contiguous int32/int64, mixed index dtypes, non-native data,
+    surplus entries past ``indptr[-1]``, formats other than CSR/CSC) go through scipy's check as
+    before, which also normalises them (it prunes the surplus and unifies the index dtypes).
+
     Raises
     ------
     ValueError
-        If an index is out of range, ``indptr`` is not monotone, or the arrays' lengths disagree.
+        "Malformed sparse CSR matrix: ..." (or CSC) if an index is out of range, ``indptr`` is not
+        monotone, or the arrays' lengths disagree.
     """
     if not sp.issparse(X):
         return X
+    fmt = X.format.upper()
+    if X.format in ("csr", "csc") and _fast_structure_ok(X):
+        n_major, n_minor = X.shape if X.format == "csr" else X.shape[::-1]
+        indptr, indices = X.indptr, X.indices
+        if indptr.shape[0] != n_major + 1:
+            raise ValueError(f"Malformed sparse {fmt} matrix: index pointer size {indptr.shape[0]} "
+                             f"should be {n_major + 1}")
+        if indptr[0] != 0:
+            raise ValueError(f"Malformed sparse {fmt} matrix: index pointer should start with 0")
+        if indptr[-1] == indices.shape[0] and indices.shape[0] > 0:
+            # Lazy import: importing fastlin.data must not import Numba.
+            from .kernels.csr_check import index_extremes
+
+            udtype = np.uint32 if indices.dtype == np.int32 else np.uint64
+            hi, dmin = index_extremes(indices.view(udtype), indptr)
+            if dmin < 0:
+                raise ValueError(f"Malformed sparse {fmt} matrix: indptr must be a non-decreasing "
+                                 "sequence")
+            # A negative index is an unsigned one of at least 2**31 (int32) or 2**63 (int64), so
+            # this bound also holds when n_minor exceeds what the index dtype can represent.
+            if int(hi) >= min(n_minor, int(np.iinfo(indices.dtype).max) + 1):
+                # Tell the two errors apart (rare path).
+                if int(indices.min()) < 0:
+                    raise ValueError(f"Malformed sparse {fmt} matrix: indices must be >= 0")
+                raise ValueError(f"Malformed sparse {fmt} matrix: indices must be < {n_minor}")
+            return X
+        if indptr[-1] == 0 and indices.shape[0] == 0:
+            if indptr.shape[0] > 1 and int(np.diff(indptr).min()) < 0:
+                raise ValueError(f"Malformed sparse {fmt} matrix: indptr must be a non-decreasing "
+                                 "sequence")
+            return X
+    # Everything else (and the length errors, with scipy's own messages): scipy's full check.
     try:
         X.check_format(full_check=True)
     except (ValueError, IndexError) as exc:
-        raise ValueError(f"Malformed sparse {X.format.upper()} matrix: {exc}") from exc
+        raise ValueError(f"Malformed sparse {fmt} matrix: {exc}") from exc
     return X
+
+
+def _fast_structure_ok(X) -> bool:
+    """Whether ``X`` (CSR/CSC) has the arrays the one-pass check handles: 1-D native contiguous
+    int32/int64 indices and indptr of the same dtype, 1-D native data of the same length."""
+    indptr, indices, data = X.indptr, X.indices, X.data
+    return (len(X.shape) == 2 and indptr.ndim == 1 and indices.ndim == 1 and data.ndim == 1
+            and indptr.dtype == indices.dtype and indices.dtype in (np.int32, np.int64)
+            and indices.dtype.isnative and data.dtype.isnative
+            and indices.flags.c_contiguous and indptr.flags.c_contiguous
+            and indices.shape[0] == data.shape[0] and indptr.shape[0] >= 1)
 
 
 def _after_validation(X):

@@ -329,6 +329,23 @@ def _axpy_l1_dense(X, i, c, w, l1_q, ws, inv_ws, u, avg_w, avg_alpha, compensate
 # and that is the faster form here: a scalar four-accumulator dot compiled without ``reassoc`` (no
 # gathers) made the hinge fit 133 ms against 100 ms. Prefetching the w entries of a later row
 # (1, 3 or 8 rows ahead) was slower too (116-122 ms against 100 ms).
+# Where a CSR epoch goes on that bench (hinge, ms per epoch, stand-alone loops): streaming data +
+# indices alone 6.4, the gather dot alone 10.6, dot + update 16.5-18. Making the update independent of
+# the dot saved only 1-2 ms, so the two passes are limited by throughput, not by the latency of
+# dot -> dloss -> update. None of these sped it up:
+# * an 8-wide AVX-512 gather + FMA + scatter update via llvm.masked.gather/scatter, with a scalar
+#   fallback for any 8-block whose indices are not strictly increasing: hinge 19.0 -> 18.0 ms and
+#   log 22.0 -> 25.0 ms, i.e. noise for hinge and slower for log;
+# * an 8-wide masked-gather dot: 10.9 against 11.2 ms, no gain;
+# * keeping the gathered w values in a buffer during the dot, so that the update is a contiguous FMA
+#   plus scalar stores: hinge 17.0 -> 18.8 ms, log 21.9 -> 26.0 ms;
+# * other prefetch localities, which also changed the dense path: for the real CSR hinge kernel over
+#   5 epochs, NTA took 81 -> 165-170 ms and T1 took 81 -> 90 ms;
+# * other prefetch distances for the real hinge kernel (ms per epoch): PREFETCH_AHEAD_CSR 0 gave 19,
+#   8 gave 17, 24 gave 17.6-19.5 and 64 gave 18.3-19.5. Adding an L2 prefetch (T1/T2) 32-128 rows
+#   ahead on top of the 8-row one gave 20-26.
+# What is left is memory: over the first 20 000 rows (12 MB, cache-resident) the same kernel takes
+# 11.5 ms per 200 000 rows, against 17.3 ms over the full 120 MB matrix.
 # The structure is validated up front (canonical CSR: 0 <= indices < n_features), so the cast is exact.
 _U64 = np.uint64
 
