@@ -7,7 +7,6 @@ leave no model; a worker killed mid-fit changes nothing; the client allocates < 
 
 from __future__ import annotations
 
-import inspect
 import os
 import signal
 import subprocess
@@ -26,34 +25,10 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 import fastlin  # noqa: E402
-from fastlin import LinearRegression, Ridge  # noqa: E402
+from fastlin import LinearRegression, LogisticRegression, Ridge, SGDClassifier, SGDRegressor  # noqa: E402
 from fastlin.data import is_dask_collection  # noqa: E402
 from fastlin._dask import fit_logistic_lbfgs  # noqa: E402
 from fastlin.streaming import fit_sgd_dask  # noqa: E402
-
-try:
-    from fastlin import LogisticRegression
-except (ImportError, AttributeError):  # pragma: no cover - issue 4 not merged yet
-    LogisticRegression = None
-
-try:
-    from fastlin import SGDClassifier, SGDRegressor
-except (ImportError, AttributeError):  # pragma: no cover - issue 3 not merged yet
-    SGDClassifier = SGDRegressor = None
-
-
-def _wired(cls, function_name):
-    """True once the estimator's public ``fit`` dispatches dask input to ``fastlin._dask``."""
-    try:
-        return function_name in inspect.getsource(cls.fit)
-    except (TypeError, OSError):
-        return False
-
-
-needs_logistic = pytest.mark.skipif(LogisticRegression is None,
-                                    reason="fastlin.LogisticRegression (issue 4) is not importable yet")
-needs_sgd = pytest.mark.skipif(SGDClassifier is None,
-                               reason="fastlin.SGDClassifier (issue 3) is not importable yet")
 
 
 @pytest.fixture(scope="module")
@@ -306,7 +281,6 @@ def _classification(n=6000, d=6, chunks=1000, n_classes=2, seed=1):
     return X, y
 
 
-@needs_logistic
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_lbfgs_equals_in_memory(client, n_classes, weighted):
@@ -327,7 +301,6 @@ def test_lbfgs_equals_in_memory(client, n_classes, weighted):
     assert est.n_features_in_ == 6
 
 
-@needs_logistic
 def test_lbfgs_bad_block_and_single_class(client):
     X, y = _classification()
     est = LogisticRegression()
@@ -339,10 +312,6 @@ def test_lbfgs_bad_block_and_single_class(client):
     _assert_not_fitted(est)
 
 
-@needs_logistic
-@pytest.mark.skipif(LogisticRegression is None or not _wired(LogisticRegression, "fit_logistic_lbfgs"),
-                    reason="LogisticRegression.fit does not dispatch dask input to "
-                           "fastlin._dask.fit_logistic_lbfgs yet (wiring pending, see issue 6)")
 def test_lbfgs_through_public_fit(client):
     X, y = _classification(n_classes=3)
     est = LogisticRegression(tol=1e-10, max_iter=500).fit(X, y)
@@ -360,7 +329,6 @@ def _scaled_classification(n=20000, d=10, chunks=2000, seed=2):
     return X, y
 
 
-@needs_sgd
 def test_sgd_stream_reaches_in_memory_accuracy(client):
     X, y = _scaled_classification()
     Xn, yn = X.compute(), y.compute()
@@ -372,7 +340,6 @@ def test_sgd_stream_reaches_in_memory_accuracy(client):
     np.testing.assert_array_equal(est.classes_, [0, 1])
 
 
-@needs_sgd
 def test_sgd_average_mode_accuracy_cost(client):
     """Zinkevich parameter averaging: close to the in-memory accuracy; the gap is the price."""
     X, y = _scaled_classification()
@@ -385,7 +352,6 @@ def test_sgd_average_mode_accuracy_cost(client):
     assert acc >= acc_mem - 0.03, (acc, acc_mem)
 
 
-@needs_sgd
 def test_sgd_regressor_stream(client):
     X, y = _regression(n=20000, d=8, chunks=2000)
     X = (X - 5.0) / 2.0  # standardized
@@ -395,7 +361,6 @@ def test_sgd_regressor_stream(client):
     assert est.score(Xn, yn) >= mem.score(Xn, yn) - 0.01
 
 
-@needs_sgd
 def test_sgd_stream_bad_block(client):
     X, y = _scaled_classification()
     est = SGDClassifier(max_iter=2, tol=None)
@@ -404,10 +369,6 @@ def test_sgd_stream_bad_block(client):
     _assert_not_fitted(est)
 
 
-@needs_sgd
-@pytest.mark.skipif(SGDClassifier is None or not _wired(SGDClassifier, "fit_sgd_blocks"),
-                    reason="SGDClassifier.fit does not dispatch dask input to "
-                           "fastlin._dask.fit_sgd_blocks yet (wiring pending, see issue 6)")
 def test_sgd_through_public_fit(client):
     X, y = _scaled_classification()
     est = SGDClassifier(loss="log_loss", max_iter=5, tol=None, random_state=0, average=True).fit(X, y)

@@ -221,6 +221,20 @@ class _BaseSGD(BaseEstimator):
         mask[idx_val] = True
         return mask
 
+    def _fit(self, X, y, coef_init, intercept_init, sample_weight, **impl_kwargs):
+        """The body of every SGD estimator's ``fit``: Dask dispatch, warm start, then the epochs."""
+        if is_dask_collection(X) or is_dask_collection(y):
+            from .._dask import fit_sgd_blocks
+
+            return fit_sgd_blocks(self, X, y, sample_weight, coef_init=coef_init,
+                                  intercept_init=intercept_init)
+        if self.warm_start and hasattr(self, "coef_"):
+            coef_init = self.coef_ if coef_init is None else coef_init
+            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+        return self._fit_impl(X, y, sample_weight=sample_weight, coef_init=coef_init,
+                              intercept_init=intercept_init, first_call=True, for_partial_fit=False,
+                              **impl_kwargs)
+
     # -- the epoch kernel: per-sample (batch_size=1), mini-batch (k) or full-batch GD (None) ----
 
     def _batch_size(self):
@@ -566,17 +580,7 @@ class _BaseSGDClassifier(LinearClassifierMixin, ClassifierMixin, _BaseSGD):
         -------
         self : object
         """
-        if is_dask_collection(X) or is_dask_collection(y):
-            from .._dask import fit_sgd_blocks
-
-            return fit_sgd_blocks(self, X, y, sample_weight, coef_init=coef_init,
-                                  intercept_init=intercept_init)
-        if self.warm_start and hasattr(self, "coef_"):
-            coef_init = self.coef_ if coef_init is None else coef_init
-            intercept_init = self.intercept_ if intercept_init is None else intercept_init
-        return self._fit_impl(X, y, classes=None, sample_weight=sample_weight,
-                              coef_init=coef_init, intercept_init=intercept_init, first_call=True,
-                              for_partial_fit=False)
+        return self._fit(X, y, coef_init, intercept_init, sample_weight, classes=None)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of SGD over the given samples, continuing from the current state.
@@ -978,16 +982,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         -------
         self : object
         """
-        if is_dask_collection(X) or is_dask_collection(y):
-            from .._dask import fit_sgd_blocks
-
-            return fit_sgd_blocks(self, X, y, sample_weight, coef_init=coef_init,
-                                  intercept_init=intercept_init)
-        if self.warm_start and hasattr(self, "coef_"):
-            coef_init = self.coef_ if coef_init is None else coef_init
-            intercept_init = self.intercept_ if intercept_init is None else intercept_init
-        return self._fit_impl(X, y, sample_weight=sample_weight, coef_init=coef_init,
-                              intercept_init=intercept_init, first_call=True, for_partial_fit=False)
+        return self._fit(X, y, coef_init, intercept_init, sample_weight)
 
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of SGD over the given samples, continuing from the current state.
