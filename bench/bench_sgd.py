@@ -32,6 +32,7 @@ from benchutil import make_classification_data, make_regression_data, scaled
 from sklearn import linear_model as sk
 
 import fastlin
+from fastlin._registry import LOSSES
 
 EPOCHS = 5
 N = scaled(200_000)
@@ -154,6 +155,22 @@ def test_dtype(benchmark, dense_data, dtype, impl):
     make_fl, make_sk, _ = DENSE["hinge_l2"]
     est = _run(benchmark, make_fl if impl == "fastlin" else make_sk, X, y)
     assert est.coef_.dtype == (np.dtype(dtype) if impl == "fastlin" else est.coef_.dtype)
+
+
+@pytest.mark.parametrize("impl", ["fastlin", "sklearn"])
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_every_registry_loss(benchmark, dense_data, loss, impl):
+    """One group per loss of the registry: the default penalty and schedule, beside scikit-learn."""
+    row = LOSSES[loss]
+    if impl == "sklearn" and loss == "absolute_error":
+        pytest.skip("scikit-learn's SGDRegressor has no absolute_error (the lecture's MAE) loss")
+    task = "clf" if row.task == "classification" else "reg"
+    X, y = dense_data[task]
+    lib = fastlin if impl == "fastlin" else sk
+    cls = lib.SGDClassifier if task == "clf" else lib.SGDRegressor
+    benchmark.group = f"registry loss {N}x{D} f64 {EPOCHS} epochs: {loss}"
+    est = _run(benchmark, lambda: cls(loss=loss, **_common()), X, y, rounds=1)
+    assert est is None or est.coef_.shape[-1] == D
 
 
 _COLD = r"""
