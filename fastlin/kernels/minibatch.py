@@ -47,7 +47,6 @@ from numba import types
 from numba.extending import overload
 
 from .._jit import FASTMATH, jit
-from .losses import dloss as _dloss
 from .losses import loss as _loss
 from .sgd import (
     PENALTY_ELASTICNET,
@@ -57,11 +56,10 @@ from .sgd import (
     STATE_INTERCEPT,
     STATE_T,
     STATE_U,
-    MAX_DLOSS,
     WSCALE_MIN,
     WSCALE_MIN_AVERAGING,
     average_step,
-    clip_dloss,
+    checked_dloss,
     fold_scale,
     l2_shrink_factor,
     row_axpy,
@@ -223,11 +221,9 @@ def minibatch_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code
             si = sample_weight[i]
             if want_loss:
                 sumloss += si * _loss(loss_code, p, yi, epsilon)
-            g = _dloss(loss_code, p, yi, epsilon)
-            # also true for NaN; a non-finite p is counted even where the loss is flat (hinge: 0)
-            if not (abs(g) < MAX_DLOSS and abs(p) < np.inf):
+            g, bad = checked_dloss(loss_code, p, yi, epsilon)
+            if bad:
                 n_clipped += 1
-                g = clip_dloss(g)
             d = g * si
             coefs[k - start] = scale * d
             if d != 0.0:
@@ -312,10 +308,9 @@ def gd_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code, penal
         si = sample_weight[i]
         if want_loss:
             sumloss += si * _loss(loss_code, p, yi, epsilon)
-        gi = _dloss(loss_code, p, yi, epsilon)
-        if not (abs(gi) < MAX_DLOSS and abs(p) < np.inf):  # NaN/inf X shows up here too
+        gi, bad = checked_dloss(loss_code, p, yi, epsilon)
+        if bad:
             n_clipped += 1
-            gi = clip_dloss(gi)
         d = gi * si
         if d != 0.0:
             row_axpy(X, i, d, g)

@@ -72,7 +72,7 @@ The perceptron of the lecture is this kernel with ``loss_code=PERCEPTRON`` (dlos
 
 Reusing the helpers (mini-batch kernels)
 ----------------------------------------
-:func:`step_size`, :func:`clip_dloss`, :func:`l2_shrink_factor`, :func:`fold_scale`,
+:func:`step_size`, :func:`clip_dloss`, :func:`checked_dloss`, :func:`l2_shrink_factor`, :func:`fold_scale`,
 :func:`average_step`, :func:`l1_clip_one` and the row accessors (:func:`row_dot`,
 :func:`row_axpy`, :func:`row_axpy2`, :func:`row_axpy_l1`, :func:`row_prefetch`) are small jitted
 functions (or overloads) callable from any other kernel; they follow the conventions above.
@@ -97,6 +97,7 @@ __all__ = [
     "epoch",
     "step_size",
     "clip_dloss",
+    "checked_dloss",
     "l2_shrink_factor",
     "fold_scale",
     "average_step",
@@ -212,6 +213,21 @@ def clip_dloss(d):
     if d > MAX_DLOSS:
         return MAX_DLOSS
     return d
+
+
+@jit
+def checked_dloss(loss_code, p, y, eps):
+    """The loss derivative at ``p``, clipped, and whether the sample is a sign of divergence.
+
+    Returns ``(g, bad)``: ``bad`` when the derivative reached +-MAX_DLOSS or is NaN, or when ``p`` is
+    not finite (a NaN/inf in X shows up here even where the loss is flat, e.g. hinge beyond the
+    margin). The one definition every epoch kernel uses, so that the estimators' divergence and
+    deferred-finiteness checks mean the same for per-sample, mini-batch and full-batch epochs.
+    """
+    g = _dloss(loss_code, p, y, eps)
+    if abs(g) < MAX_DLOSS and abs(p) < np.inf:
+        return g, False
+    return clip_dloss(g), True
 
 
 @jit
@@ -656,10 +672,9 @@ def sgd_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code, pena
         si = sample_weight[i]
         if want_loss:
             sumloss += si * _loss(loss_code, p, yi, epsilon)
-        g = _dloss(loss_code, p, yi, epsilon)
-        if not (abs(g) < MAX_DLOSS and abs(p) < np.inf):  # also true for NaN
+        g, bad = checked_dloss(loss_code, p, yi, epsilon)
+        if bad:
             n_clipped += 1
-            g = clip_dloss(g)
         update = -eta * g * si
         if use_l2:
             # The scale only depends on the schedule, not on w: its multiply and the reciprocal
