@@ -335,26 +335,25 @@ def test_invariants(seed, alpha, scale):
 # --------------------------------------------------------------------------- memory
 
 
+def _peak_bytes(fn):
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_fit_does_not_copy_x():
     rng = np.random.default_rng(23)
     X = rng.standard_normal((400_000, 50))
     y = rng.standard_normal(400_000)
     Ridge().fit(X[:1000], y[:1000])  # JIT and import warm-up outside the measurement
-    tracemalloc.start()
-    try:
-        Ridge().fit(X, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = _peak_bytes(lambda: Ridge().fit(X, y))
     assert peak < 0.10 * X.nbytes, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.0f} MB"
     # the same holds on the block-buffer path (X far from zero is shifted block by block)
     X += 1e3
-    tracemalloc.start()
-    try:
-        Ridge().fit(X, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = _peak_bytes(lambda: Ridge().fit(X, y))
     assert peak < 0.10 * X.nbytes, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.0f} MB"
 
 
