@@ -28,7 +28,12 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from benchutil import make_classification_data, make_regression_data, scaled
+from benchutil import (
+    make_classification_data,
+    make_csr_classification_data,
+    make_regression_data,
+    scaled,
+)
 from sklearn import linear_model as sk
 
 import fastlin
@@ -76,17 +81,8 @@ def dense_data():
 
 @pytest.fixture(scope="module")
 def sparse_data():
-    """CSR with exactly NNZ_PER_ROW distinct columns per row, standard-normal values."""
-    rng = np.random.default_rng(0)
-    cols = rng.integers(0, D_SPARSE, size=(N_SPARSE, NNZ_PER_ROW), dtype=np.int32)
-    cols.sort(axis=1)
-    data = rng.standard_normal(N_SPARSE * NNZ_PER_ROW)
-    indptr = np.arange(0, N_SPARSE * NNZ_PER_ROW + 1, NNZ_PER_ROW, dtype=np.int32)
-    X = sp.csr_matrix((data, cols.ravel(), indptr), shape=(N_SPARSE, D_SPARSE))
-    X.sum_duplicates()  # a few rows draw a column twice
-    coef = rng.standard_normal(D_SPARSE)
-    y = (X @ coef > 0).astype(np.int64)
-    return X, y
+    """CSR with NNZ_PER_ROW distinct columns per row, standard-normal values."""
+    return make_csr_classification_data(N_SPARSE, D_SPARSE, NNZ_PER_ROW)
 
 
 @pytest.fixture(scope="module", autouse=True)

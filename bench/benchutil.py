@@ -36,3 +36,21 @@ def make_classification_data(n, d, dtype=np.float64, seed=0):
     y = (X @ coef + 0.3 * rng.standard_normal(n) > 0).astype(np.int64)
     return X, y
 
+
+
+def make_csr_classification_data(n, d, nnz_per_row, seed=0):
+    """CSR ``n x d`` with ``nnz_per_row`` sorted columns per row (a row that draws a column twice
+    keeps it once, summed), standard-normal values, float64 data and int32 indices; labels in
+    {0, 1} from the sign of a standard-normal linear rule. Deterministic for ``seed``."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    cols = rng.integers(0, d, size=(n, nnz_per_row), dtype=np.int32)
+    cols.sort(axis=1)
+    data = rng.standard_normal(n * nnz_per_row)
+    indptr = np.arange(0, n * nnz_per_row + 1, nnz_per_row, dtype=np.int32)
+    X = sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, d))
+    X.sum_duplicates()
+    coef = rng.standard_normal(d)
+    y = (X @ coef > 0).astype(np.int64)
+    return X, y
