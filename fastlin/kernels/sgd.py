@@ -360,8 +360,19 @@ def _axpy_l1_dense(X, i, c, w, l1_q, ws, inv_ws, u, avg_w, avg_alpha, compensate
 # * other prefetch distances for the real hinge kernel (ms per epoch): PREFETCH_AHEAD_CSR 0 gave 19,
 #   8 gave 17, 24 gave 17.6-19.5 and 64 gave 18.3-19.5. Adding an L2 prefetch (T1/T2) 32-128 rows
 #   ahead on top of the 8-row one gave 20-26.
-# What is left is memory: over the first 20 000 rows (12 MB, cache-resident) the same kernel takes
-# 11.5 ms per 200 000 rows, against 17.3 ms over the full 120 MB matrix.
+# * prefetching the weights of the next row (``w[indices[k]]`` of ``order[k + 1]``) right after the
+#   dot, before the update: fit A/B, three alternating processes, 5 epochs: log_loss 106-124 ->
+#   107-114 ms and hinge 85-93 -> 88-96 ms in storage order, but with ``shuffle=True`` hinge
+#   177-229 -> 242-270 ms and log_loss 228-249 -> 320-353 ms (the prefetch loop's loads of the next
+#   row's indices miss when rows come in random order);
+# * a second thread streaming X a few hundred rows ahead of the kernel: in a stand-alone dot + update
+#   loop without software prefetch 20.5 -> 17.5 ms per epoch, but the real log_loss epoch takes as long
+#   with X cache-resident as streamed (20.5 ms, ``bench/bench_csr_floor.py``), so there is nothing
+#   for it to hide; not built.
+# ``bench/bench_csr_floor.py`` measures the floors (ms per epoch, streamed / X cache-resident): reading
+# data + indices 8.5 / 4.2, the dot alone 11.0 / 6.4, dot + update of every row with no loss or
+# schedule 19.1 / 17.5, the same with the touched weights cut to 32 KiB (in L1) 16.2 / 9.3; the
+# log_loss epoch 20.5 / 20.5. The work on the 1 MiB weight vector (L2-resident) is what is left.
 # The structure is validated up front (canonical CSR: 0 <= indices < n_features), so the cast is exact.
 _U64 = np.uint64
 
