@@ -25,8 +25,9 @@ order, of:
 
 each once over all rows (``stream``: X comes from memory) and once over the first tenth of the rows
 visited ten times (``resident``: X stays in cache, so what is left is the work on ``w``).
-``extra_info`` holds ``ms_per_epoch`` and, for the real kernel, ``n_updates``. The micro-kernels
-below use the same unsigned-index loops as the kernel's CSR row accessors.
+``extra_info`` holds ``ms_per_epoch`` and, for the real kernel, ``n_updates``. ``dot`` and
+``dot_update`` call the kernel's own CSR row accessors (:func:`fastlin.kernels.sgd.row_dot`,
+:func:`~fastlin.kernels.sgd.row_axpy`), without its prefetch of the rows ahead.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from benchutil import make_csr_classification_data, scaled
 from fastlin._jit import jit
 from fastlin._registry import LOSSES
 from fastlin.kernels import sgd as _sgd
+from fastlin.kernels.sgd import row_axpy, row_dot
 
 N = scaled(200_000, minimum=1000)
 D = 131_072
@@ -47,7 +49,8 @@ _U64 = np.uint64
 
 
 @jit
-def _read(data, indices, indptr, order, w):
+def _read(X, order, w):
+    data, indices, indptr = X
     s = 0.0
     for i in order:
         for k in range(_U64(indptr[i]), _U64(indptr[i + 1])):
@@ -56,26 +59,19 @@ def _read(data, indices, indptr, order, w):
 
 
 @jit
-def _dot(data, indices, indptr, order, w):
+def _dot(X, order, w):
     s = 0.0
     for i in order:
-        acc = 0.0
-        for k in range(_U64(indptr[i]), _U64(indptr[i + 1])):
-            acc += data[k] * w[_U64(indices[k])]
-        s += acc
+        s += row_dot(X, i, w)
     return s
 
 
 @jit
-def _dot_update(data, indices, indptr, order, w):
+def _dot_update(X, order, w):
     s = 0.0
     for i in order:
-        acc = 0.0
-        for k in range(_U64(indptr[i]), _U64(indptr[i + 1])):
-            acc += data[k] * w[_U64(indices[k])]
-        c = 1e-9 if acc > 0.0 else -1e-9
-        for k in range(_U64(indptr[i]), _U64(indptr[i + 1])):
-            w[_U64(indices[k])] += c * data[k]
+        acc = row_dot(X, i, w)
+        row_axpy(X, i, 1e-9 if acc > 0.0 else -1e-9, w)
         s += acc
     return s
 
@@ -130,14 +126,14 @@ def test_micro(benchmark, csr, name, where):
     Xk = _sgd.csr_arrays(X)
     order = _orders(X.shape[0])[where]
     w0 = np.random.default_rng(1).standard_normal(D)
-    kernel(*Xk, order[:10], w0.copy())  # compile (or load from the disk cache) before timing
+    kernel(Xk, order[:10], w0.copy())  # compile (or load from the disk cache) before timing
     benchmark.group = f"csr floor {N}x{D} nnz/row={NNZ_PER_ROW}: {where}"
-    out = benchmark.pedantic(lambda w: kernel(*Xk, order, w), setup=lambda: ((w0.copy(),), {}),
+    out = benchmark.pedantic(lambda w: kernel(Xk, order, w), setup=lambda: ((w0.copy(),), {}),
                              rounds=5, iterations=1)
     _record(benchmark, order.shape[0])
     if out is not None and where == "stream" and N <= 20_000:  # the CI scale: check the result
         w_k, w_n = w0.copy(), w0.copy()
-        np.testing.assert_allclose(kernel(*Xk, order, w_k), _naive(name, X, order, w_n), rtol=1e-9)
+        np.testing.assert_allclose(kernel(Xk, order, w_k), _naive(name, X, order, w_n), rtol=1e-9)
         np.testing.assert_allclose(w_k, w_n, rtol=0, atol=1e-12)
 
 

@@ -363,16 +363,19 @@ def _axpy_l1_dense(X, i, c, w, l1_q, ws, inv_ws, u, avg_w, avg_alpha, compensate
 # * prefetching the weights of the next row (``w[indices[k]]`` of ``order[k + 1]``) right after the
 #   dot, before the update: fit A/B, three alternating processes, 5 epochs: log_loss 106-124 ->
 #   107-114 ms and hinge 85-93 -> 88-96 ms in storage order, but with ``shuffle=True`` hinge
-#   177-229 -> 242-270 ms and log_loss 228-249 -> 320-353 ms (the prefetch loop's loads of the next
-#   row's indices miss when rows come in random order);
+#   177-229 -> 242-270 ms and log_loss 228-249 -> 320-353 ms (why the random order suffers so much
+#   was not investigated); not kept;
 # * a second thread streaming X a few hundred rows ahead of the kernel: in a stand-alone dot + update
-#   loop without software prefetch 20.5 -> 17.5 ms per epoch, but the real log_loss epoch takes as long
-#   with X cache-resident as streamed (20.5 ms, ``bench/bench_csr_floor.py``), so there is nothing
-#   for it to hide; not built.
-# ``bench/bench_csr_floor.py`` measures the floors (ms per epoch, streamed / X cache-resident): reading
-# data + indices 8.5 / 4.2, the dot alone 11.0 / 6.4, dot + update of every row with no loss or
-# schedule 19.1 / 17.5, the same with the touched weights cut to 32 KiB (in L1) 16.2 / 9.3; the
-# log_loss epoch 20.5 / 20.5. The work on the 1 MiB weight vector (L2-resident) is what is left.
+#   loop without software prefetch 20.5 -> 17.5 ms per epoch, but the real log_loss epoch takes as
+#   long with X cache-resident as streamed (20.5-22.7 ms, three runs of ``bench/bench_csr_floor.py``),
+#   so there is nothing for it to hide; not built.
+# ``bench/bench_csr_floor.py`` measures the floors (ms per epoch, streamed / X cache-resident, one run):
+# reading data + indices 8.8 / 4.2, the dot alone (row_dot) 10.8 / 6.4, row_dot + row_axpy on every row
+# with no loss or schedule 18.6 / 16.7, the same with the touched weights cut to 32 KiB (in L1)
+# 15.4 / 8.7; the log_loss epoch 22.1 / 21.4; scikit-learn's log_loss epoch 31.8. The work on the
+# 1 MiB weight vector (L2-resident) is what is left. A scalar 2-, 4- or 8-accumulator dot (no
+# gathers) in that skeleton: streamed 19.0-20.4 against 20.0-21.0 ms with the gathers, rows in random
+# order 75-76 (8 accumulators 94-98) against 74-75 ms: no consistent gain, not kept.
 # The structure is validated up front (canonical CSR: 0 <= indices < n_features), so the cast is exact.
 _U64 = np.uint64
 
