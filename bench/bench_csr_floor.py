@@ -12,9 +12,10 @@ On the CSR matrix of ``bench_sgd.py`` (200 000 x 131 072, 50 non-zeros per row, 
 int32 indices: 120 MB of X, 1 MiB of weights), each benchmark times one epoch, rows in storage
 order, of:
 
-* ``read``: ``data`` and ``indices`` streamed once (``sum data[k] * indices[k]``), the memory floor of
-  any epoch;
-* ``dot``: ``x_i . w`` for every row (the loads of ``w`` are gathers), which every SGD epoch computes;
+* ``read``: ``data`` and ``indices`` streamed once (``sum data[k] * indices[k]``), the memory
+  floor of any epoch;
+* ``dot``: ``x_i . w`` for every row (the loads of ``w`` are gathers), which every SGD epoch
+  computes;
 * ``dot_update``: the dot, then ``w += c x_i`` with ``c = +-1e-9`` from the dot's sign: the skeleton
   of an epoch in which every sample updates (as log_loss does);
 * ``dot_update_32KiB_w``: the same with every column index taken modulo 4096, so that the weights

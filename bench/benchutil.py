@@ -37,7 +37,6 @@ def make_classification_data(n, d, dtype=np.float64, seed=0):
     return X, y
 
 
-
 def make_csr_classification_data(n, d, nnz_per_row, seed=0):
     """CSR ``n x d`` with ``nnz_per_row`` sorted columns per row (a row that draws a column twice
     keeps it once, summed), standard-normal values, float64 data and int32 indices; labels in
