@@ -365,6 +365,9 @@ def _axpy_l1_dense(X, i, c, w, l1_q, ws, inv_ws, u, avg_w, avg_alpha, compensate
 #   107-114 ms and hinge 85-93 -> 88-96 ms in storage order, but with ``shuffle=True`` hinge
 #   177-229 -> 242-270 ms and log_loss 228-249 -> 320-353 ms (why the random order suffers so much
 #   was not investigated); not kept;
+# * the weight vector in a 2 MiB transparent huge page (X's large arrays already get them from NumPy),
+#   against a normal allocation, one process, three pairs, ms per epoch: hinge 18.1-19.0 against
+#   18.0-18.5, log_loss 23.4-25.1 against 23.1-24.1: no gain;
 # * a second thread streaming X a few hundred rows ahead of the kernel: in a stand-alone dot + update
 #   loop without software prefetch 20.5 -> 17.5 ms per epoch, but the real log_loss epoch takes as
 #   long with X cache-resident as streamed (20.5-22.7 ms, three runs of ``bench/bench_csr_floor.py``),
