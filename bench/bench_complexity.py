@@ -7,7 +7,7 @@ Untimed: FASTLIN_BENCH_SCALE=0.02 pytest bench/bench_complexity.py --benchmark-d
 whose JSON can be compared between commits (``pytest-benchmark compare``):
 
 * ``gram NxD``: fastlin's one-pass Gram beside a bare ``X.T @ X`` on the same array (the floor);
-* ``cholesky D``: ``fastlin.linalg.solve_normal`` beside ``scipy.linalg.cho_factor`` + ``cho_solve``.
+* ``cholesky D``: ``fastlin.solvers.normal.solve_normal`` beside ``scipy.linalg.cho_factor`` + ``cho_solve``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 from benchutil import make_regression_data, scaled
 from scipy import linalg
 
-from fastlin.kernels.gram import gram
-from fastlin.linalg import solve_normal
+from fastlin.engine.gram import gram
+from fastlin.solvers.normal import solve_normal
 
 GRAM_SHAPES = [(256_000, 128), (16_000, 1024)]
 CHOL_D = [1000, 2000]

@@ -6,9 +6,9 @@ dask is imported here, inside the functions, never by ``import fastlin``.
 How each fit is distributed (the shape of Spark's normal-equation and L-BFGS solvers):
 
 * :func:`fit_closed_form` (``LinearRegression``, ``Ridge``): each row block of X is reduced *on the
-  worker that holds it* to its centred Gram statistics (:func:`fastlin.kernels.gram.gram`, the
+  worker that holds it* to its centred Gram statistics (:func:`fastlin.engine.gram.gram`, the
   same Numba/BLAS kernel as in memory: O(D²) numbers per block); the statistics are combined in a
-  tree of fan-in :data:`SPLIT_EVERY` with Chan's pairwise update (:func:`fastlin.kernels.gram.merge`);
+  tree of fan-in :data:`SPLIT_EVERY` with Chan's pairwise update (:func:`fastlin.engine.gram.merge`);
   only the final D×D system reaches the client, which solves it by Cholesky. Two passes over the
   graph are never needed: validation (widths, NaN, y alignment) happens inside the block tasks and
   raises an error naming the block.
@@ -36,7 +36,7 @@ import numbers
 import numpy as np
 
 from .data import FLOAT_DTYPES
-from .kernels.gram import merge
+from .engine.gram import merge
 from .streaming import (
     check_piece_weight,
     clear_fitted,
@@ -232,7 +232,7 @@ def _tree(parts, combine):
 
 def _gram_block(Xb, yb, wb, center, k, start, stop, n_features):
     """Centred Gram statistics of one block, on the worker (None for an empty block)."""
-    from .kernels.gram import gram
+    from .engine.gram import gram
 
     Xb, yb, where = _check_block(Xb, yb, k, start, stop, n_features)
     if Xb.shape[0] == 0:
@@ -276,7 +276,7 @@ def fit_closed_form(est, X, y, sample_weight, alpha):
     import dask
     from dask import delayed
 
-    from .linalg import ridge_alphas
+    from .solvers.normal import ridge_alphas
 
     X, y, sw, names = _prepare(X, y, sample_weight)
     n_targets = 1 if y.ndim == 1 else y.shape[1]

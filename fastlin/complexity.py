@@ -4,8 +4,8 @@ The lecture's claim is that the closed form is exact but costs O(D³ + D²N), an
 general alternative at O(epochs · N · D). This module measures both on the machine it runs on:
 
 * **closed form**, split into its two parts: the one-pass Gram accumulation
-  (:func:`fastlin.kernels.gram.gram`, theory N·D²) and the Cholesky solve
-  (:func:`fastlin.linalg.solve_normal`, theory D³/3), and their sum;
+  (:func:`fastlin.engine.gram.gram`, theory N·D²) and the Cholesky solve
+  (:func:`fastlin.solvers.normal.solve_normal`, theory D³/3), and their sum;
 * **one SGD epoch** (the per-sample kernel of :mod:`fastlin.kernels.sgd`, theory N·D), and
   **SGD to tolerance**: epochs until the training objective is within a relative gap ``tol`` of the
   closed-form optimum of the same objective, which multiplies the epoch cost by the epoch count.
@@ -692,13 +692,13 @@ def _spread(samples):
 
 
 def _gram(X, y):
-    from .kernels.gram import gram
+    from .engine.gram import gram
 
     return gram(X, y)
 
 
 def _solve(xtx, xty, alpha):
-    from .linalg import solve_normal
+    from .solvers.normal import solve_normal
 
     coef, _solver = solve_normal(xtx, xty, alpha)
     return coef
@@ -1031,8 +1031,9 @@ def run(plan: Plan, *, dtype="float64", seed=0, threads=1, progress=None, log=No
     # libraries already loaded, and scipy's OpenBLAS (behind gram and solve_normal) is a different
     # library from NumPy's. (Missing this left scipy's BLAS on 2 threads with one spinning, which
     # doubled CPU time and, under load, made the first run 5x slower than the second.)
-    from . import linalg  # noqa: F401
-    from .kernels import gram, sgd  # noqa: F401
+    from .solvers import normal  # noqa: F401
+    from .engine import gram  # noqa: F401
+    from .kernels import sgd  # noqa: F401
 
     limiter = _thread_limit(int(threads))
     _use_clock("cpu" if int(threads) == 1 else "wall")
@@ -1192,10 +1193,10 @@ def _run(plan, dtype, seed, threads, need, progress, log):
         cf_theory = _model_slope([p[0] if vary == "N" else p[1] for p in fit_pts],
                                  [n * d * d + d**3 / 3.0 for n, d in fit_pts])
         series.append(_series("gram", vary, fixed, g_pts, THEORY[("gram", vary)], "N*D^2 flops (syrk: N*D^2/2 multiply-adds)",
-                              "fastlin.kernels.gram.gram: one pass, BLAS syrk on row blocks."))
+                              "fastlin.engine.gram.gram: one pass, BLAS syrk on row blocks."))
         series.append(_series("closed_form", vary, fixed, cf_pts, cf_theory,
                               "log-log slope of N*D^2 + D^3/3 over these points",
-                              "Gram + fastlin.linalg.solve_normal of (X'X + N*alpha*I) w = X'y."))
+                              "Gram + fastlin.solvers.normal.solve_normal of (X'X + N*alpha*I) w = X'y."))
         series.append(_series("sgd_epoch", vary, fixed, e_pts, THEORY[("sgd_epoch", vary)], "N*D",
                               "One per-sample averaged-SGD epoch (squared error + L2), kernel called "
                               "directly; GB/s of X read, against the one-core streaming read."))
@@ -1218,7 +1219,7 @@ def _run(plan, dtype, seed, threads, need, progress, log):
                        "peak_fraction": gf / peaks["gemm_gflops"], "wall_seconds": r["wall"],
                        "spread": _spread(r["_samples"]["cholesky"])})
     series.append(_series("cholesky", "D", {"N": None}, ch_pts, THEORY[("cholesky", "D")], "D^3/3",
-                          "fastlin.linalg.solve_normal (LAPACK potrf + pocon + potrs) on a D x D SPD "
+                          "fastlin.solvers.normal.solve_normal (LAPACK potrf + pocon + potrs) on a D x D SPD "
                           "matrix; independent of N. OpenBLAS potrf's GFLOP/s keeps rising with D "
                           "(O(D^2) panel work) until D of several thousand, which pulls the fitted "
                           "slope below 3 while GEMM's GFLOP/s is flat."))

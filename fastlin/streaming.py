@@ -14,8 +14,8 @@ How each estimator uses the pieces:
 estimator                                   passes over the pieces
 =========================================  ==============================================================
 ``LinearRegression``, ``Ridge``             one pass: each piece's centred Gram statistics
-                                            (:func:`fastlin.kernels.gram.gram`) are merged with Chan's
-                                            pairwise update (:func:`fastlin.kernels.gram.merge`), then
+                                            (:func:`fastlin.engine.gram.gram`) are merged with Chan's
+                                            pairwise update (:func:`fastlin.engine.gram.merge`), then
                                             one D×D Cholesky solve. Same model as the in-memory fit.
 ``LogisticRegression(solver="lbfgs")``      one validation pass (labels, weights, NaN), then one pass
                                             per L-BFGS evaluation: the objective and gradient are sums
@@ -230,7 +230,7 @@ def is_closed_form(estimator):
 
 def finish_closed_form(est, stats, alpha, n_features, dtype, y_ndim):
     """Solve the merged statistics and store the model (nothing is set if the solve fails)."""
-    from .linalg import ridge_alphas, solve_normal
+    from .solvers.normal import ridge_alphas, solve_normal
 
     if stats.weight_sum <= 0:
         raise ValueError("sample_weight is zero for every sample: nothing to fit.")
@@ -247,8 +247,8 @@ def finish_closed_form(est, stats, alpha, n_features, dtype, y_ndim):
 
 
 def _closed_form_chunks(est, source, verbose):
-    from .kernels.gram import gram, merge
-    from .linalg import ridge_alphas
+    from .engine.gram import gram, merge
+    from .solvers.normal import ridge_alphas
 
     alpha = est._alpha()
     if isinstance(alpha, numbers.Number) and not isinstance(alpha, bool):

@@ -15,7 +15,7 @@ from scipy.linalg import LinAlgWarning
 from sklearn import linear_model as sklm
 
 from fastlin import LinearRegression, Ridge
-from fastlin.kernels.gram import gram, merge
+from fastlin.engine.gram import gram, merge
 
 
 def make_problem(n=200, d=8, t=None, seed=0, dtype=np.float64, shift=0.0):

@@ -1,8 +1,8 @@
 """Closed-form least squares: ``LinearRegression`` and ``Ridge``.
 
 w = (XᵀX + αI)⁻¹ Xᵀy on centred data (the intercept is not penalised, as in scikit-learn), from one
-pass over X that accumulates XᵀX and Xᵀy in row blocks (:func:`fastlin.kernels.gram.gram`) and a
-Cholesky solve of the D×D system (:func:`fastlin.linalg.solve_normal`). When there are more
+pass over X that accumulates XᵀX and Xᵀy in row blocks (:func:`fastlin.engine.gram.gram`) and a
+Cholesky solve of the D×D system (:func:`fastlin.solvers.normal.solve_normal`). When there are more
 features than samples the N×N dual system (XXᵀ + αI) a = y is solved instead, w = Xᵀa.
 Cost O(D²N + D³) (primal) or O(N²D + N³) (dual); memory O(D²) (or O(N²)) beyond X itself.
 """
@@ -19,8 +19,8 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from ..data import check_sample_weight, is_dask_collection, validate_X, validate_X_y
-from ..kernels.gram import gram
-from ..linalg import ridge_alphas, solve_normal
+from ..engine.gram import gram
+from ..solvers.normal import ridge_alphas, solve_normal
 
 __all__ = ["LinearRegression", "Ridge"]
 

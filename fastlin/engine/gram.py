@@ -163,7 +163,7 @@ def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
         else:
             # Imported here: the in-place path needs no Numba, so a float64 fit does not pay
             # numba's import (about 0.1 s of a fresh process's first fit).
-            from .block import shift_scale_block
+            from ..kernels.block import shift_scale_block
 
             if buf is None:
                 buf = np.empty((block_rows, d), dtype=np.float64)

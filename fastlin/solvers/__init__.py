@@ -1,0 +1,1 @@
+"""Numerics on reduced statistics: normal equations, L-BFGS, the SGD epoch loop."""
