@@ -38,6 +38,7 @@ import pytest
 from benchutil import make_csr_classification_data, scaled
 
 from fastlin._jit import jit
+from fastlin.data import kernel_X
 from fastlin._registry import LOSSES
 from fastlin.kernels import sgd as _sgd
 from fastlin.kernels.sgd import row_axpy, row_dot
@@ -124,7 +125,7 @@ def test_micro(benchmark, csr, name, where):
     if mask is not None:
         X = X.copy()
         X.indices &= mask  # no longer canonical (a row may repeat a column): fine for these loops
-    Xk = _sgd.csr_arrays(X)
+    Xk = kernel_X(X)
     order = _orders(X.shape[0])[where]
     w0 = np.random.default_rng(1).standard_normal(D)
     kernel(Xk, order[:10], w0.copy())  # compile (or load from the disk cache) before timing
@@ -142,7 +143,7 @@ def test_micro(benchmark, csr, name, where):
 @pytest.mark.parametrize("loss", ["hinge", "log_loss"])
 def test_epoch(benchmark, csr, loss, where):
     X, y = csr
-    Xk = _sgd.csr_arrays(X)
+    Xk = kernel_X(X)
     order = _orders(X.shape[0])[where]
     code = LOSSES[loss].code
     sw = np.ones(X.shape[0])

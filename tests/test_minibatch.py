@@ -20,6 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastlin import LogisticRegression, SGDClassifier, SGDRegressor
 from fastlin._registry import CLASSIFICATION_LOSSES, LOSSES, PENALTIES, REGRESSION_LOSSES, SCHEDULES
+from fastlin.data import kernel_X
 from fastlin.kernels import minibatch, sgd
 
 TOL = dict(rtol=1e-10, atol=1e-10)
@@ -44,7 +45,7 @@ def _data(task, n=31, d=5, seed=0):
 
 def _kernel_X(X, layout):
     if layout == "csr":
-        return sgd.csr_arrays(sp.csr_matrix(X))
+        return kernel_X(sp.csr_matrix(X))
     return np.ascontiguousarray(X, dtype=np.float32 if layout == "dense32" else np.float64)
 
 

@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from fastlin._registry import LOSSES, PENALTIES, SCHEDULES
+from fastlin.data import kernel_X
 from fastlin.kernels import losses as L
 from fastlin.kernels import sgd
 from naive_sgd import naive_dloss, naive_epoch, naive_loss, naive_perceptron_epoch
@@ -80,7 +81,7 @@ def test_kernel_matches_naive_twin(loss, penalty, schedule):
     n = X.shape[0]
     rng = np.random.default_rng(2)
     orders = [rng.permutation(n).astype(np.int64), np.arange(n - 5, dtype=np.int64)]
-    layouts = [X, X.astype(np.float32), sgd.csr_arrays(sp.csr_matrix(X))]
+    layouts = [X, X.astype(np.float32), kernel_X(sp.csr_matrix(X))]
     for average_start in (0.0, 1.0, 17.0):  # off, from the start, from the 17th sample
         for Xk in layouts:
             Xn = X.astype(np.float32).astype(np.float64) if getattr(Xk, "dtype", None) == np.float32 else X
@@ -111,7 +112,7 @@ def test_dense_and_csr_agree_with_l1_and_zeros():
     order = np.random.default_rng(3).permutation(60).astype(np.int64)
     dense = _run_both(X, X, y, sw, [order] * 3, loss="log_loss", penalty="elasticnet",
                       schedule="invscaling", average_start=5.0)
-    csr = _run_both(X, sgd.csr_arrays(sp.csr_matrix(X)), y, sw, [order] * 3, loss="log_loss",
+    csr = _run_both(X, kernel_X(sp.csr_matrix(X)), y, sw, [order] * 3, loss="log_loss",
                     penalty="elasticnet", schedule="invscaling", average_start=5.0)
     for a, b in zip(dense, csr):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 
-from ..data import block_rows_for, iter_row_blocks
+from ..data.layout import block_rows_for, iter_row_blocks
 
 __all__ = ["GramStats", "gram", "merge", "finalize_stats"]
 

@@ -360,7 +360,7 @@ def epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, *, loss_code, penal
 
     The arguments and return value are those of :func:`fastlin.kernels.sgd.epoch` plus
     ``batch_size``; every scalar is coerced to the one type the kernels are compiled for. ``X`` is a
-    C-contiguous 2-D array or the tuple of :func:`fastlin.kernels.sgd.csr_arrays`.
+    C-contiguous 2-D array or the tuple of :func:`fastlin.data.kernel_X`.
 
     Returns
     -------

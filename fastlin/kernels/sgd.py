@@ -108,7 +108,6 @@ __all__ = [
     "row_axpy_l1",
     "row_prefetch",
     "prefetch_ahead",
-    "csr_arrays",
     "optimal_init",
     "STATE_INTERCEPT",
     "STATE_AVG_INTERCEPT",
@@ -743,20 +742,6 @@ def new_state(t=1.0, intercept=0.0):
     return state
 
 
-def csr_arrays(X):
-    """The ``(data, indices, indptr)`` tuple the kernels take, from a validated CSR matrix.
-
-    Indices are narrowed to int32 when they fit (they almost always do), so that one compiled
-    specialisation per dtype serves every CSR input; int64 is kept only when needed.
-    """
-    data = np.ascontiguousarray(X.data)
-    indices, indptr = X.indices, X.indptr
-    small = X.nnz < 2**31 - 1 and X.shape[1] < 2**31 - 1
-    idx_dtype = np.int32 if small else np.int64
-    indices = np.ascontiguousarray(indices, dtype=idx_dtype)
-    indptr = np.ascontiguousarray(indptr, dtype=idx_dtype)
-    return (data, indices, indptr)
-
 
 def optimal_init(loss_code, alpha, epsilon):
     """Offset ``t0`` of the ``optimal`` schedule, so the first step is ``eta = 1 / (alpha t0)``.
@@ -774,7 +759,7 @@ def epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, *, loss_code, penal
           average_start, want_loss):
     """Call :func:`sgd_epoch` with every scalar coerced to the one type the kernel is compiled for.
 
-    ``X`` is a C-contiguous 2-D array or the tuple from :func:`csr_arrays`. Returns
+    ``X`` is a C-contiguous 2-D array or the CSR tuple of :func:`fastlin.data.kernel_X`. Returns
     ``(sumloss, n_updates, n_clipped)``.
     """
     return sgd_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, int(loss_code),

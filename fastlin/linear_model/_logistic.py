@@ -41,7 +41,7 @@ from sklearn.utils.validation import assert_all_finite
 from threadpoolctl import threadpool_limits
 
 from .._registry import LOSSES, PENALTIES, SCHEDULES
-from ..data import (check_sample_weight, class_weights, encode_classes, is_dask_collection,
+from ..data import (check_sample_weight, class_weights, encode_classes, is_dask_collection, kernel_X,
                     validate_X_y)
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
@@ -72,7 +72,7 @@ def kernel_arrays(X):
     """
     if sp.issparse(X):
         # int32 indices whenever they fit: one compiled specialisation per dtype for every CSR input
-        data, indices, indptr = _sgd.csr_arrays(X.tocsr())
+        data, indices, indptr = kernel_X(X)
         return np.empty((0, 0), dtype=X.dtype), data, indices, indptr
     empty_idx = np.empty(0, dtype=np.int32)
     return X, np.empty(0, dtype=X.dtype), empty_idx, empty_idx
@@ -388,7 +388,7 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"solver={self.solver!r} fits binary problems only (its kernels update one "
                              f"weight vector); for {prob.K} classes use solver='lbfgs' (multinomial).")
         n, d = X.shape
-        Xk = _sgd.csr_arrays(X.tocsr()) if sp.issparse(X) else np.ascontiguousarray(X)
+        Xk = kernel_X(X)
         y_pm = 2.0 * prob.y - 1.0
         sw = prob.sw
         S = float(sw.sum())

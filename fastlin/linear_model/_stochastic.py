@@ -46,7 +46,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from .._registry import LOSSES, PENALTIES, SCHEDULES, lookup
-from ..data import (check_sample_weight, encode_classes, is_dask_collection, validate_X,
+from ..data import (check_sample_weight, encode_classes, is_dask_collection, kernel_X, validate_X,
                     validate_X_y)
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
@@ -174,7 +174,7 @@ class _BaseSGD(BaseEstimator):
         if sp.issparse(X):
             if X.format != "csr":
                 X = X.tocsr()
-            return _sgd.csr_arrays(X)
+            return kernel_X(X)
         return np.ascontiguousarray(X)
 
     def _validate_fit_X(self, X, y, first_call, for_partial_fit, **kwargs):

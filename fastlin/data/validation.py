@@ -1,8 +1,8 @@
-"""The input layer: validation, and one way to walk any input in row blocks.
+"""Validation of in-memory input: one rule per kind of input.
 
 Every estimator validates through :func:`validate_X` / :func:`validate_X_y` (scikit-learn's
 ``validate_data`` underneath, so ``n_features_in_``, ``feature_names_in_`` and the error messages
-are scikit-learn's) and reads data through :func:`iter_row_blocks`.
+are scikit-learn's).
 
 Nothing here copies a float64/float32 X: C- or F-ordered arrays, read-only arrays and
 ``np.memmap`` pass through as views. Integer and boolean X are converted to float64 (a copy, as in
@@ -16,9 +16,6 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 __all__ = [
@@ -27,20 +24,12 @@ __all__ = [
     "validate_X_y",
     "check_sparse_structure",
     "check_sample_weight",
-    "block_rows_for",
-    "iter_row_blocks",
     "is_dask_collection",
-    "class_weights",
-    "encode_classes",
 ]
 
 #: dtypes kept as they are; anything else numeric is converted to the first one.
 FLOAT_DTYPES = (np.float64, np.float32)
 
-#: Target size of one row block. 2 MiB keeps a block (and its centred float64 copy) inside the L2/L3
-#: caches of current x86 cores while staying large enough that BLAS syrk on it runs at full speed
-#: (measured: 1024 x 256 float64 blocks reach 95 % of one large syrk).
-BLOCK_BYTES = 2 * 1024 * 1024
 
 
 def is_dask_collection(obj) -> bool:
@@ -86,7 +75,7 @@ def check_sparse_structure(X):
             raise ValueError(f"Malformed sparse {fmt} matrix: index pointer should start with 0")
         if indptr[-1] == indices.shape[0] and indices.shape[0] > 0:
             # Lazy import: importing fastlin.data must not import Numba.
-            from .kernels.csr_check import index_extremes
+            from ..kernels.csr_check import index_extremes
 
             udtype = np.uint32 if indices.dtype == np.int32 else np.uint64
             hi, dmin = index_extremes(indices.view(udtype), indptr)
@@ -197,78 +186,4 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     return sw
 
 
-def block_rows_for(n_features: int, itemsize: int = 8, target_bytes: int = BLOCK_BYTES) -> int:
-    """Rows per block so that one block of float64 is about ``target_bytes`` (at least 64 rows)."""
-    return max(64, int(target_bytes // (max(int(n_features), 1) * max(itemsize, 8))))
 
-
-def iter_row_blocks(X, block_rows: int | None = None):
-    """Walk X in row blocks, yielding ``(start, stop, block)``.
-
-    Parameters
-    ----------
-    X : ndarray, np.memmap or scipy.sparse matrix of shape (n_samples, n_features)
-        Dense blocks are views (no copy, for memmaps only the block's pages are read); sparse blocks
-        are CSR slices of ``block_rows`` rows (CSC is sliced by rows as well).
-    block_rows : int, optional
-        Default from :func:`block_rows_for`.
-
-    Yields
-    ------
-    start, stop : int
-    block : ndarray or sparse matrix of shape (stop - start, n_features)
-    """
-    n = X.shape[0]
-    if block_rows is None:
-        block_rows = block_rows_for(X.shape[1], X.dtype.itemsize)
-    if sp.issparse(X) and X.format not in ("csr",):
-        X = X.tocsr()
-    for start in range(0, n, block_rows):
-        stop = min(start + block_rows, n)
-        yield start, stop, X[start:stop]
-
-
-def class_weights(class_weight, classes, weighted_counts):
-    """Per-class weights from the classes' (sample-weighted) counts.
-
-    Parameters
-    ----------
-    class_weight : None, "balanced" or dict
-    classes : ndarray of shape (n_classes,)
-    weighted_counts : ndarray of shape (n_classes,)
-        Σ of sample weights per class (plain counts when unweighted).
-
-    Returns
-    -------
-    ndarray of shape (n_classes,)
-        "balanced" is W / (n_classes · W_k) with W the total weight (scikit-learn's formula, with
-        sample weights as scikit-learn ≥ 1.7 counts them; computed here so that it does not depend on
-        the installed version); a dict goes through scikit-learn's ``compute_class_weight`` (its
-        checks and messages).
-    """
-    if class_weight is None:
-        return np.ones(len(classes))
-    if isinstance(class_weight, str) and class_weight == "balanced":
-        counts = np.asarray(weighted_counts, dtype=np.float64)
-        return counts.sum() / (len(classes) * counts)
-    return np.asarray(compute_class_weight(class_weight, classes=classes, y=classes), dtype=np.float64)
-
-
-def encode_classes(y):
-    """``(classes, codes)`` like ``LabelEncoder().fit_transform``, in O(n) for small integer labels.
-
-    ``np.unique`` sorts (O(n log n), ~10 ms for 200 000 labels); integer labels within a range of
-    2**16 are counted with ``bincount`` instead and mapped through a lookup table (~1 ms).
-    """
-    y = np.asarray(y)
-    if y.ndim == 1 and y.dtype.kind in "iub" and y.size:
-        lo, hi = int(y.min()), int(y.max())
-        if hi - lo < 2**16:
-            shifted = (y.astype(np.int64) - lo) if lo != 0 or y.dtype.kind == "b" else y
-            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
-            table = np.cumsum(present) - 1
-            return (np.flatnonzero(present) + lo).astype(y.dtype), table[shifted]
-    check_classification_targets(y)
-    le = LabelEncoder()
-    codes = le.fit_transform(y)
-    return le.classes_, codes

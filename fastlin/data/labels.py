@@ -1,0 +1,56 @@
+"""Labels and weights: class encoding, class weights."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+
+__all__ = ["class_weights", "encode_classes"]
+
+
+def class_weights(class_weight, classes, weighted_counts):
+    """Per-class weights from the classes' (sample-weighted) counts.
+
+    Parameters
+    ----------
+    class_weight : None, "balanced" or dict
+    classes : ndarray of shape (n_classes,)
+    weighted_counts : ndarray of shape (n_classes,)
+        Σ of sample weights per class (plain counts when unweighted).
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+        "balanced" is W / (n_classes · W_k) with W the total weight (scikit-learn's formula, with
+        sample weights as scikit-learn ≥ 1.7 counts them; computed here so that it does not depend on
+        the installed version); a dict goes through scikit-learn's ``compute_class_weight`` (its
+        checks and messages).
+    """
+    if class_weight is None:
+        return np.ones(len(classes))
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        counts = np.asarray(weighted_counts, dtype=np.float64)
+        return counts.sum() / (len(classes) * counts)
+    return np.asarray(compute_class_weight(class_weight, classes=classes, y=classes), dtype=np.float64)
+
+
+def encode_classes(y):
+    """``(classes, codes)`` like ``LabelEncoder().fit_transform``, in O(n) for small integer labels.
+
+    ``np.unique`` sorts (O(n log n), ~10 ms for 200 000 labels); integer labels within a range of
+    2**16 are counted with ``bincount`` instead and mapped through a lookup table (~1 ms).
+    """
+    y = np.asarray(y)
+    if y.ndim == 1 and y.dtype.kind in "iub" and y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if hi - lo < 2**16:
+            shifted = (y.astype(np.int64) - lo) if lo != 0 or y.dtype.kind == "b" else y
+            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            table = np.cumsum(present) - 1
+            return (np.flatnonzero(present) + lo).astype(y.dtype), table[shifted]
+    check_classification_targets(y)
+    le = LabelEncoder()
+    codes = le.fit_transform(y)
+    return le.classes_, codes
