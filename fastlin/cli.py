@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 __all__ = ["main", "build_parser"]
 
@@ -36,22 +35,37 @@ class _UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``fastlin`` argument parser (raises instead of exiting on bad input).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parsed arguments carry ``handler``, the function that runs the chosen command.
+    """
     parser = _Parser(prog="fastlin", description="fastlin command-line tools.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     bench = sub.add_parser("bench", help="benchmarks")
     bsub = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK", parser_class=_Parser)
     bsub.required = True
+    _add_complexity(bsub)
+    return parser
+
+
+def _add_complexity(bsub) -> None:
+    """The ``bench complexity`` subcommand and its options."""
     cx = bsub.add_parser(
         "complexity",
         help="measure the closed form's O(D^3 + D^2 N) against SGD as N and D grow",
         description=(
-            "Time the closed form (Gram accumulation + Cholesky solve) and SGD (one epoch; epochs to "
-            "a relative objective gap) over sweeps of N and D, fit log-log exponents against theory, "
-            "compare to this machine's GEMM and streaming-read peaks, and find where SGD becomes "
-            "cheaper than the closed form."
+            "Time the closed form (Gram accumulation + Cholesky solve) and SGD (one epoch; epochs "
+            "to a relative objective gap) over sweeps of N and D, fit log-log exponents against "
+            "theory, compare to this machine's GEMM and streaming-read peaks, and find where SGD "
+            "becomes cheaper than the closed form."
         ),
     )
+    # The preset names are spelled out rather than read from fastlin.report.PRESETS, so that
+    # building the parser (and `--help`) does not import the report's numerical stack.
     size = cx.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="preset", action="store_const", const="quick",
                       help="the default: under 2 minutes on a 2-core machine")
@@ -59,21 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
                       help="larger, denser sweeps with more repeats (minutes)")
     cx.add_argument("--sizes", nargs="+", metavar="KEY=VALUES", default=[],
                     help="override sizes of the preset: N=8k,16k,32k fixed_D=256 (the N-sweep), "
-                         "N_extra=1000,2000 (small N, crossover only), D=400,800,1600 fixed_N=4000 "
-                         "(the D-sweep), chol=2000,4000 (Cholesky), cross_D=4,16,64 cross_N=20000 "
-                         "(crossover along D), repeats=5; also tol, alpha, max_epochs, tol_repeats, "
-                         "gemm, stream_mb. The estimate of the memory needed is checked first.")
+                         "N_extra=1000,2000 (small N, crossover only), D=400,800,1600 "
+                         "fixed_N=4000 (the D-sweep), chol=2000,4000 (Cholesky), cross_D=4,16,64 "
+                         "cross_N=20000 (crossover along D), repeats=5; also tol, alpha, "
+                         "max_epochs, tol_repeats, gemm, stream_mb. The estimate of the memory "
+                         "needed is checked first.")
     cx.add_argument("--json", metavar="PATH", help="write the report as JSON")
     cx.add_argument("--plot", metavar="PATH", help="write a log-log plot (needs matplotlib)")
-    cx.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="dtype of X")
+    cx.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                    help="dtype of X")
     cx.add_argument("--seed", type=int, default=0, help="seed of the data and SGD shuffles")
     cx.add_argument("--threads", type=int, default=1, metavar="N",
-                    help="BLAS/LAPACK threads during the run (default 1: per-core costs, like-for-like "
-                         "with the single-threaded SGD kernel and robust on a shared machine; 0: the "
-                         "library default)")
+                    help="BLAS/LAPACK threads during the run (default 1: per-core costs, "
+                         "like-for-like with the single-threaded SGD kernel and robust on a "
+                         "shared machine; 0: the library default)")
     cx.add_argument("--no-progress", action="store_true", help="no progress bar")
     cx.set_defaults(preset="quick", handler=_cmd_complexity)
-    return parser
 
 
 def _progress_bar(total, enabled):
@@ -95,47 +110,32 @@ def _progress_bar(total, enabled):
 
 
 def _cmd_complexity(args) -> int:
-    from . import complexity as cx
+    """``fastlin bench complexity``: check everything, run, print the table, write the files."""
+    # Imported here, not at the top: fastlin.report pulls in numba, scipy and the kernels, which
+    # `fastlin --help` and argparse's usage errors should not wait for.
+    from . import report
 
     try:
-        plan = cx.parse_sizes(args.sizes, cx.PRESETS[args.preset])
-        json_path = cx.check_writable(args.json, "--json") if args.json else None
-        plot_path = cx.check_writable(args.plot, "--plot") if args.plot else None
-        if plot_path:
-            cx.check_plot_path(plot_path)
-        itemsize = 4 if args.dtype == "float32" else 8
-        if args.threads < 0:
-            raise ValueError(f"--threads must be >= 0, got {args.threads}.")
-        cx.check_memory(plan, itemsize)
+        job = report.prepare_job(preset=args.preset, sizes=args.sizes, json_path=args.json,
+                                 plot_path=args.plot, dtype=args.dtype, seed=args.seed,
+                                 threads=args.threads)
     except (ValueError, ImportError) as exc:
         print(f"fastlin bench complexity: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    t0 = time.perf_counter()
-    regime = ("sizes in each step's asymptotic regime (see the report)" if plan.name in ("quick", "full")
-              else "custom sizes, not checked to be in the asymptotic regime")
-    print(f"fastlin bench complexity: preset {plan.name}, {args.dtype}, seed {args.seed}, "
-          f"{args.threads or 'default'} BLAS thread(s); {regime}; every point a median after warm-up.",
-          file=sys.stderr)
-    callback, close = _progress_bar(cx.total_units(plan), not args.no_progress)
+    print(report.banner(job), file=sys.stderr)
+    callback, close = _progress_bar(report.total_units(job.plan), not args.no_progress)
 
     def log(msg):
+        # Stage messages only without a bar: printing would break the bar's line.
         if callback is None:
             print(f"  {msg}", file=sys.stderr)
 
     try:
-        report = cx.run(plan, dtype=args.dtype, seed=args.seed, threads=args.threads,
-                        progress=callback, log=log, check_mem=False)
+        doc = report.run_job(job, progress=callback, log=log)
     finally:
         close()
-    report["machine"]["run"]["wall_seconds_before_output"] = time.perf_counter() - t0
-    print(cx.format_report(report))
-    if json_path:
-        cx.write_json(report, json_path)
-        print(f"JSON written to {json_path}")
-    if plot_path:
-        cx.write_plot(report, plot_path)
-        print(f"plot written to {plot_path}")
+    report.publish(doc, job, echo=print)
     return EXIT_OK
 
 

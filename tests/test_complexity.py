@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fastlin import cli
-from fastlin import complexity as cx
+from fastlin import report as cx
 
 SERIES = {"gram", "cholesky", "closed_form", "sgd_epoch", "sgd_to_tolerance"}
 
