@@ -27,8 +27,9 @@ order, of:
 each once over all rows (``stream``: X comes from memory) and once over the first tenth of the rows
 visited ten times (``resident``: X stays in cache, so what is left is the work on ``w``).
 ``extra_info`` holds ``ms_per_epoch`` and, for the real kernel, ``n_updates``. ``dot`` and
-``dot_update`` call the kernel's own CSR row accessors (:func:`fastlin.kernels.sgd.row_dot`,
-:func:`~fastlin.kernels.sgd.row_axpy`), without its prefetch of the rows ahead.
+``dot_update`` call the kernels' own CSR row accessors (:func:`fastlin.kernels.rows.row_dot`,
+:func:`~fastlin.kernels.rows.row_axpy`), without the epoch's prefetch of the rows ahead. The
+figures of past runs, and what was tried against them, are in ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ import pytest
 from benchutil import make_csr_classification_data, scaled
 
 from fastlin._jit import jit
-from fastlin.data import kernel_X
 from fastlin._registry import LOSSES
+from fastlin.data import kernel_X
 from fastlin.kernels import sgd as _sgd
-from fastlin.kernels.sgd import row_axpy, row_dot
+from fastlin.kernels.rows import row_axpy, row_dot
 
 N = scaled(200_000, minimum=1000)
 D = 131_072

@@ -206,10 +206,8 @@ def test_dask_ridge(benchmark, dask_client, n):
 def test_dask_lbfgs(benchmark, dask_client, n):
     if LogisticRegression is None:
         pytest.skip("fastlin.LogisticRegression is not importable")
-    from fastlin._dask import fit_logistic_lbfgs
-
     X, _, yc = dask_data(dask_client, n)
-    est = benchmark(lambda: fit_logistic_lbfgs(LogisticRegression(), X, yc))
+    est = benchmark(lambda: LogisticRegression().fit(X, yc))
     ref = LogisticRegression().fit(X.compute(), yc.compute())
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-4, atol=1e-5)
 
@@ -277,17 +275,15 @@ def main():  # pragma: no cover - timed run for people
     try:
         print("\n| N (x 100) | Ridge in-mem (s) | Ridge dask (s) | ratio | lbfgs in-mem (s) | "
               "lbfgs dask (s) | ratio | lbfgs iters |\n|---|---|---|---|---|---|---|---|")
-        from fastlin._dask import fit_logistic_lbfgs
-
         for n in DASK_NS + [scaled(3_200_000, minimum=2000)]:
             X, y, yc = dask_data(client, n)
             Xm, ym, ycm = X.compute(), y.compute(), yc.compute()
             Ridge().fit(X[:2000], y[:2000])
             tr_m = best_of(lambda: Ridge().fit(Xm, ym))
             tr_d = best_of(lambda: Ridge().fit(X, y))
-            fit_logistic_lbfgs(LogisticRegression(max_iter=2), X[:2000], yc[:2000])
+            LogisticRegression(max_iter=2).fit(X[:2000], yc[:2000])
             tl_m = best_of(lambda: LogisticRegression().fit(Xm, ycm), repeat=2)
-            tl_d = best_of(lambda: fit_logistic_lbfgs(LogisticRegression(), X, yc), repeat=2)
+            tl_d = best_of(lambda: LogisticRegression().fit(X, yc), repeat=2)
             it = int(LogisticRegression().fit(Xm, ycm).n_iter_[0])
             print(f"| {n} | {tr_m:.3f} | {tr_d:.3f} | {tr_d / tr_m:.1f} | {tl_m:.3f} | {tl_d:.3f} | "
                   f"{tl_d / tl_m:.1f} | {it} |")

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import importlib
 
+from .linear_model import ESTIMATORS
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY = {
-    "LinearRegression": "fastlin.linear_model._ridge",
-    "Ridge": "fastlin.linear_model._ridge",
-    "Perceptron": "fastlin.linear_model._stochastic",
-    "SGDClassifier": "fastlin.linear_model._stochastic",
-    "SGDRegressor": "fastlin.linear_model._stochastic",
-    "LogisticRegression": "fastlin.linear_model._logistic",
+    **{name: "fastlin.linear_model" for name in ESTIMATORS},
     "fit_chunks": "fastlin.streaming",
     "fit_sgd_dask": "fastlin.streaming",
 }

@@ -1,7 +1,9 @@
 """Slow NumPy twin of :mod:`fastlin.kernels.logistic`: one Python loop over the rows.
 
 Written from the formulas, not from the kernel: the logits row by row, ``np.logaddexp`` for the
-binary loss, a max-shifted logsumexp for the softmax, and the gradient as ``sum_i sw_i (p_i - e_yi) x_i``.
+binary loss, a max-shifted logsumexp for the softmax, and the gradient as
+``sum_i sw_i (p_i - e_yi) x_i``. It takes X as the user gives it (array or scipy sparse matrix); the
+kernel takes :func:`fastlin.data.kernel_X` of it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,11 @@ distributed = pytest.importorskip("distributed")
 import fastlin  # noqa: E402
 from fastlin import LinearRegression, LogisticRegression, Ridge, SGDClassifier, SGDRegressor  # noqa: E402
 from fastlin.data import is_dask_collection  # noqa: E402
-from fastlin._dask import fit_logistic_lbfgs  # noqa: E402
+
+
+def fit_logistic_lbfgs(est, X, y, sample_weight=None):
+    """Distributed L-BFGS is LogisticRegression's own fit on dask arrays."""
+    return est.fit(X, y, sample_weight=sample_weight)
 from fastlin.streaming import fit_sgd_dask  # noqa: E402
 
 

@@ -19,7 +19,10 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from fastlin import LogisticRegression
 from fastlin.kernels.logistic import MIN_CHUNK_ROWS, logistic_loss_grad, n_chunks_for
-from fastlin.linear_model._logistic import _Problem, kernel_arrays
+from fastlin.data import kernel_X
+from fastlin.engine.logistic import add_sums, logistic_piece, logistic_sums
+from fastlin.engine.sources import ArraySource
+from fastlin.solvers.lbfgs import LogisticObjective
 
 
 def _data(n=300, d=6, K=2, seed=0, flip_y=0.15):
@@ -29,12 +32,10 @@ def _data(n=300, d=6, K=2, seed=0, flip_y=0.15):
 
 
 def _call_kernel(X, y, sw, coef, b, l2, scale):
-    Xd, data, indices, indptr = kernel_arrays(X)
     K, D = coef.shape
     work = np.empty((n_chunks_for(X.shape[0], K, D), K, D + 1))
     grad = np.empty((K, D + 1))
-    f = logistic_loss_grad(Xd, data, indices, indptr, y.astype(np.float64), sw, coef, b, l2, scale,
-                           work, grad)
+    f = logistic_loss_grad(kernel_X(X), y.astype(np.float64), sw, coef, b, l2, scale, work, grad)
     return f, grad
 
 
@@ -71,11 +72,14 @@ def test_kernel_matches_naive_twin(K, layout):
 def test_gradient_matches_finite_differences(K):
     X, y = _data(n=200, d=4, K=2 if K == 1 else K, seed=3)
     sw = np.random.default_rng(0).uniform(0.2, 2.0, X.shape[0])
-    prob = _Problem(X, y, sw, K, True, l2=0.05)
+    classes = np.unique(y)
+    prepared = ArraySource(X, y, sw).prepare(logistic_piece, classes, np.ones(len(classes)), K)
+    prob = LogisticObjective(lambda c, b: prepared.map_reduce(logistic_sums, add_sums, c, b),
+                             K, X.shape[1], sw.sum(), 0.05 / sw.sum(), True)
     theta = np.random.default_rng(1).standard_normal(prob.size)
     # the objective is O(1) and smooth: finite differences (step 1.5e-8) are good to ~1e-7
-    err = check_grad(lambda t: prob.loss_grad(t)[0], lambda t: prob.loss_grad(t)[1], theta)
-    assert err < 1e-6 * max(1.0, np.linalg.norm(prob.loss_grad(theta)[1]))
+    err = check_grad(lambda t: prob(t)[0], lambda t: prob(t)[1], theta)
+    assert err < 1e-6 * max(1.0, np.linalg.norm(prob(theta)[1]))
 
 
 def test_kernel_is_deterministic_across_thread_counts():
@@ -221,11 +225,11 @@ def test_no_intercept_and_convergence_warning():
     "params, match",
     [
         (dict(penalty="l1"), r"solver='lbfgs'.*'sgd', 'minibatch' or 'gd'"),
-        (dict(penalty="elasticnet"), "Unknown penalty"),
-        (dict(solver="newton"), "Unknown solver.*'lbfgs'"),
-        (dict(C=0.0), "C must be a positive"),
-        (dict(C=-1.0), "C must be a positive"),
-        (dict(C=np.inf), "C must be a positive"),
+        (dict(penalty="elasticnet"), "'penalty' parameter of LogisticRegression must be"),
+        (dict(solver="newton"), "'solver' parameter of LogisticRegression must be.*'lbfgs'"),
+        (dict(C=0.0), r"'C' parameter of LogisticRegression must be a float in the range \(0.0"),
+        (dict(C=-1.0), r"'C' parameter of LogisticRegression must be a float in the range \(0.0"),
+        # C=np.inf is now accepted (no penalty), as in scikit-learn: see tests/test_params.py
         (dict(tol=-1.0), "tol"),
         (dict(max_iter=-1), "max_iter"),
         (dict(max_iter=2.5), "max_iter"),

@@ -282,11 +282,11 @@ def test_bad_input(Est):
 
 def test_negative_or_bad_alpha():
     X, y = make_problem(n=20, d=3, seed=21)
-    with pytest.raises(ValueError, match="alpha must be >= 0"):
+    with pytest.raises(ValueError, match=r"'alpha' parameter of Ridge must be a float in the range \[0"):
         Ridge(alpha=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="one value per target"):
         Ridge(alpha=[1.0, 2.0]).fit(X, y)
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="'alpha' parameter of Ridge must be.*Got nan instead"):
         Ridge(alpha=np.nan).fit(X, y)
 
 

@@ -19,14 +19,6 @@ from naive_sgd import naive_dloss, naive_epoch, naive_loss, naive_perceptron_epo
 TOL = dict(rtol=1e-10, atol=1e-10)
 
 
-def test_codes_mirror_registry():
-    assert (sgd.PENALTY_NONE, sgd.PENALTY_L2, sgd.PENALTY_L1, sgd.PENALTY_ELASTICNET) == tuple(
-        PENALTIES[k] for k in ("none", "l2", "l1", "elasticnet"))
-    assert (sgd.CONSTANT, sgd.OPTIMAL, sgd.INVSCALING, sgd.ADAPTIVE) == tuple(
-        SCHEDULES[k] for k in ("constant", "optimal", "invscaling", "adaptive"))
-    assert L.PERCEPTRON == LOSSES["perceptron"].code
-
-
 def _data(task, n=30, d=6, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
@@ -84,7 +76,8 @@ def test_kernel_matches_naive_twin(loss, penalty, schedule):
     layouts = [X, X.astype(np.float32), kernel_X(sp.csr_matrix(X))]
     for average_start in (0.0, 1.0, 17.0):  # off, from the start, from the 17th sample
         for Xk in layouts:
-            Xn = X.astype(np.float32).astype(np.float64) if getattr(Xk, "dtype", None) == np.float32 else X
+            is32 = getattr(Xk, "dtype", None) == np.float32
+            Xn = X.astype(np.float32).astype(np.float64) if is32 else X
             _run_both(Xn, Xk, y, sw, orders, loss=loss, penalty=penalty, schedule=schedule,
                       average_start=average_start)
 
@@ -157,15 +150,18 @@ def test_lecture_perceptron_exercise_kernel():
     z = np.zeros(2)
     state = sgd.new_state()
     # first point: a = 1/2, sign +, but y = -1: a mistake, w1 = (-3/2, -3/2)
-    sumloss, n_upd, _ = sgd.epoch(X, y, ones, np.array([0], dtype=np.int64), w, z, z.copy(), state, **kw)
+    sumloss, n_upd, _ = sgd.epoch(X, y, ones, np.array([0], dtype=np.int64), w, z, z.copy(), state,
+                                  **kw)
     assert (sumloss, n_upd) == (0.5, 1)
     np.testing.assert_array_equal(w, [-1.5, -1.5])
     # the rest of the pass: one more mistake (point 2), then w = (-1/2, 1/2)
-    sumloss, n_upd, _ = sgd.epoch(X, y, ones, np.arange(1, 6, dtype=np.int64), w, z, z.copy(), state, **kw)
+    sumloss, n_upd, _ = sgd.epoch(X, y, ones, np.arange(1, 6, dtype=np.int64), w, z, z.copy(),
+                                  state, **kw)
     np.testing.assert_array_equal(w, [-0.5, 0.5])
     assert n_upd == 1
     # converged: a second pass makes no mistake and changes nothing
-    sumloss, n_upd, _ = sgd.epoch(X, y, ones, np.arange(6, dtype=np.int64), w, z, z.copy(), state, **kw)
+    sumloss, n_upd, _ = sgd.epoch(X, y, ones, np.arange(6, dtype=np.int64), w, z, z.copy(), state,
+                                  **kw)
     assert (sumloss, n_upd) == (0.0, 0)
     np.testing.assert_array_equal(w, [-0.5, 0.5])
     # and the plain twin of the lecture's rule agrees

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-import fastlin.streaming as streaming
+import fastlin._progress as progress
 from fastlin import LinearRegression, Ridge
 from fastlin.streaming import fit_chunks
 
@@ -162,7 +162,7 @@ def test_progress_bar(monkeypatch, capsys):
     X, y = _data()
     fit_chunks(Ridge(), _pieces(X, y, SIZES), verbose=True)  # faster than the delay: silent
     assert "chunk" not in capsys.readouterr().err
-    monkeypatch.setattr(streaming, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(progress, "PROGRESS_DELAY", 0.0)
     fit_chunks(Ridge(), _pieces(X, y, SIZES), verbose=True)
     assert "chunk" in capsys.readouterr().err
 

@@ -1,4 +1,4 @@
-"""Labels and weights: class encoding, class weights."""
+"""Labels and weights: class encoding, class weights, per-piece label summaries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-__all__ = ["class_weights", "encode_classes"]
+__all__ = ["class_weights", "encode_classes", "encode_with", "label_summary", "merge_label_summaries"]
 
 
 def class_weights(class_weight, classes, weighted_counts):
@@ -54,3 +54,31 @@ def encode_classes(y):
     le = LabelEncoder()
     codes = le.fit_transform(y)
     return le.classes_, codes
+
+
+def label_summary(y, sw):
+    """``(classes, weighted counts)`` of one piece's labels (weights ``sw``, or ones when None)."""
+    classes, codes = encode_classes(y)
+    return classes, np.bincount(codes, weights=sw, minlength=classes.shape[0]).astype(np.float64)
+
+
+def merge_label_summaries(*parts):
+    """Merge several :func:`label_summary` results (None parts skipped): the union of the classes,
+    sorted, with their summed counts."""
+    parts = [p for p in parts if p is not None]
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    classes, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=np.concatenate([p[1] for p in parts]),
+                         minlength=classes.shape[0])
+    return classes, counts
+
+
+def encode_with(y, classes):
+    """Codes of ``y`` in the sorted ``classes`` (ValueError for a label not in ``classes``)."""
+    y = np.asarray(y)
+    codes = np.minimum(np.searchsorted(classes, y), classes.shape[0] - 1)
+    if not np.all(classes[codes] == y):
+        raise ValueError("y contains a label that was not seen in the pass that collected the "
+                         "classes (the source changed between passes).")
+    return codes

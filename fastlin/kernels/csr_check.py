@@ -5,12 +5,8 @@ checks, so the index arrays must be validated before any kernel reads them. scip
 ``check_format(full_check=True)`` makes three NumPy passes for this (``indices.max()``,
 ``indices.min()`` and ``np.diff(indptr).min()``, the last one into a temporary array).
 :func:`index_extremes` reads ``indices`` once and ``indptr`` once, with no branches, so that both
-loops vectorize. On the CSR bench matrix (200 000 x 131 072, 50 nnz/row, int32 indices) it takes
-1.5 ms warm against 3.0 ms for scipy's check, and ~2.6 ms inside a fit, where the matrix is no
-longer in cache.
-
-Splitting ``indices`` in two halves checked on two threads (the kernel releases the GIL) did not
-change the fit time (hinge, min of 10: 99.3 against 99.7 ms), so it was not kept.
+loops vectorize: 1.5 ms warm against 3.0 ms for scipy's check on the CSR bench matrix (200 000 x
+131 072, 50 nnz/row). A two-thread variant gained nothing; see ``docs/performance.md``.
 
 Only the O(nnz) part lives here. The O(1) checks (lengths, ``indptr[0]``, ``indptr[-1]``) are in
 :func:`fastlin.data.check_sparse_structure`, which imports this module lazily because importing

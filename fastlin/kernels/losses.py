@@ -11,18 +11,20 @@ from __future__ import annotations
 import math
 
 from .._jit import jit
+from .._registry import LOSSES
 
-# Codes, mirrored from fastlin._registry (asserted equal in tests/test_registry.py).
-SQUARED_ERROR = 0
-ABSOLUTE_ERROR = 1
-HUBER = 2
-EPSILON_INSENSITIVE = 3
-SQUARED_EPSILON_INSENSITIVE = 4
-HINGE = 5
-LOG_LOSS = 6
-SQUARED_HINGE = 7
-MODIFIED_HUBER = 8
-PERCEPTRON = 9
+# Codes, read from the registry (Numba freezes module globals as compile-time constants, so the
+# switch below compiles exactly as with literals).
+SQUARED_ERROR = LOSSES["squared_error"].code
+ABSOLUTE_ERROR = LOSSES["absolute_error"].code
+HUBER = LOSSES["huber"].code
+EPSILON_INSENSITIVE = LOSSES["epsilon_insensitive"].code
+SQUARED_EPSILON_INSENSITIVE = LOSSES["squared_epsilon_insensitive"].code
+HINGE = LOSSES["hinge"].code
+LOG_LOSS = LOSSES["log_loss"].code
+SQUARED_HINGE = LOSSES["squared_hinge"].code
+MODIFIED_HUBER = LOSSES["modified_huber"].code
+PERCEPTRON = LOSSES["perceptron"].code
 
 # exp(-18) < 2e-8 relative to 1: beyond |z| = 18 the log-loss formulas switch to their asymptotes,
 # which are exact to double precision there and never overflow.
@@ -129,7 +131,10 @@ def dloss(code, p, y, eps):
 
 @jit
 def weighted_loss_sum(code, P, Y, eps, w):
-    """Σ_i w_i Σ_k loss(code, P[i, k], Y[i, k]) for C-ordered P, Y of shape (n, k) and w of shape (n,)."""
+    """Σ_i w_i Σ_k loss(code, P[i, k], Y[i, k]).
+
+    ``P`` and ``Y`` are C-ordered of shape (n, k), ``w`` of shape (n,).
+    """
     s = 0.0
     for i in range(P.shape[0]):
         for k in range(P.shape[1]):

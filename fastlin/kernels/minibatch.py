@@ -1,30 +1,33 @@
-"""Mini-batch SGD and full-batch gradient descent: one epoch, every loss x penalty x schedule x averaging.
+"""Mini-batch SGD and full-batch gradient descent: one epoch, every loss x penalty x schedule x
+averaging.
 
 The two kernels take the arguments of :func:`fastlin.kernels.sgd.sgd_epoch` and follow its state
 layout (``w``, ``avg_w``, ``l1_q``, ``state = [intercept, avg_intercept, u, t]``, canonical between
-calls), its row accessors (:func:`~fastlin.kernels.sgd.row_dot`, :func:`~fastlin.kernels.sgd.row_axpy`:
-dense C-ordered 2-D array or CSR ``(data, indices, indptr)`` tuple, chosen at compile time) and its
-scalar helpers (step size, dloss clip, L2 shrink with the ``ws`` scale trick, lazy averaging). The
-differences:
+calls), the row accessors of :mod:`fastlin.kernels.rows` (:func:`~fastlin.kernels.rows.row_dot`,
+:func:`~fastlin.kernels.rows.row_axpy`: dense C-ordered 2-D array or CSR ``(data, indices,
+indptr)`` tuple, chosen at compile time) and the scalar helpers of :mod:`fastlin.kernels.sgd`
+(step size, dloss clip, L2 shrink with the ``ws`` scale trick, lazy averaging). The differences:
 
 * **One step per batch.** For a batch ``B`` of ``m`` rows (the last batch of an epoch may be
   shorter), with ``s_i`` the sample weights::
 
-      g = 1/m sum_{i in B} s_i clip(dloss(p_i, y_i)) x_i          (p_i at the weights before the step)
+      g = 1/m sum_{i in B} s_i clip(dloss(p_i, y_i)) x_i     (p_i at the weights before the step)
       w <- prox_{eta alpha l1_ratio ||.||_1}( (1 - eta alpha (1 - l1_ratio)) w - eta g )
-      b <- b - eta/m sum_{i in B} s_i clip(dloss(p_i, y_i))         (intercept not penalized)
+      b <- b - eta/m sum_{i in B} s_i clip(dloss(p_i, y_i))    (intercept not penalized)
 
   i.e. proximal gradient descent on ``mean_i s_i loss_i + alpha R(w)``, the objective convention of
   the per-sample kernel. ``batch_size = 1`` is per-sample SGD with a proximal (instead of Tsuruoka's
   cumulative) L1 step; a batch of all rows is gradient descent.
-* **The clock ``t`` counts steps** (batches), not samples: the ``optimal`` and ``invscaling`` schedules
-  and ``average_start`` are in steps, and one epoch advances ``t`` by ``ceil(n_visit / batch_size)``
-  (by 1 for :func:`gd_epoch`). The averaged weights are the running mean of the per-step iterates.
+* **The clock ``t`` counts steps** (batches), not samples: the ``optimal`` and ``invscaling``
+  schedules and ``average_start`` are in steps, and one epoch advances ``t`` by
+  ``ceil(n_visit / batch_size)`` (by 1 for :func:`gd_epoch`). The averaged weights are the running
+  mean of the per-step iterates.
 * **L1 is a proximal soft-threshold**, so zeros are exact and the iterates are those of proximal
   gradient descent. Without averaging it is applied lazily (exact, since soft-thresholds compose:
-  ``S_a(S_b(v)) = S_{a+b}(v)``): ``state[u]`` is the threshold accumulated so far (in the units of the
-  scaled vector ``w``) and ``l1_q[j]`` the value of ``u`` at which weight ``j`` was last brought up to
-  date, so a step touches only the batch's features (what keeps CSR with 2**17 columns cheap).
+  ``S_a(S_b(v)) = S_{a+b}(v)``): ``state[u]`` is the threshold accumulated so far (in the units of
+  the scaled vector ``w``) and ``l1_q[j]`` the value of ``u`` at which weight ``j`` was last brought
+  up to date, so a step touches only the batch's features (what keeps CSR with 2**17 columns
+  cheap).
   With averaging the average needs every true iterate, so the threshold is applied to all features
   at every step (O(n_features) per step, against O(m n_features) for a dense batch).
   Between calls nothing is pending: the epoch ends with every weight up to date and leaves
@@ -43,11 +46,11 @@ estimators, and the result is trivially independent of the thread count.
 from __future__ import annotations
 
 import numpy as np
-from numba import types
 from numba.extending import overload
 
-from .._jit import FASTMATH, jit
+from .._jit import jit
 from .losses import loss as _loss
+from .rows import OVERLOAD_OPTIONS, is_csr_type, is_dense_type, row_axpy, row_dot
 from .sgd import (
     PENALTY_ELASTICNET,
     PENALTY_L1,
@@ -62,14 +65,10 @@ from .sgd import (
     checked_dloss,
     fold_scale,
     l2_shrink_factor,
-    row_axpy,
-    row_dot,
     step_size,
 )
 
 __all__ = ["minibatch_epoch", "gd_epoch", "epoch", "row_prox", "soft_threshold"]
-
-_OL_OPTIONS = dict(fastmath=set(FASTMATH), error_model="numpy", nogil=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -89,8 +88,8 @@ def soft_threshold(v, lam):
 
 @jit
 def prox_one(w, l1_q, j, u, avg_w, avg_alpha):
-    """Bring weight ``j`` up to date: apply the threshold ``u - l1_q[j]`` accumulated since its last
-    update, record ``l1_q[j] = u``, and compensate the change in the lazy average."""
+    """Bring weight ``j`` up to date: apply the threshold ``u - l1_q[j]`` accumulated since its
+    last update, record ``l1_q[j] = u``, and compensate the change in the lazy average."""
     pend = u - l1_q[j]
     if pend > 0.0:
         z = w[j]
@@ -103,14 +102,16 @@ def prox_one(w, l1_q, j, u, avg_w, avg_alpha):
 
 @jit
 def prox_all(w, l1_q, u, avg_w, avg_alpha):
-    """:func:`prox_one` on every feature (before a fold of the scale, and at the end of an epoch)."""
+    """:func:`prox_one` on every feature (before a fold of the scale, and at the end of an
+    epoch)."""
     for j in range(w.shape[0]):
         prox_one(w, l1_q, j, u, avg_w, avg_alpha)
 
 
 @jit
 def threshold_all(w, lam, avg_w, avg_alpha):
-    """Eager soft-threshold of every weight by ``lam`` (scaled units), compensated in the average."""
+    """Eager soft-threshold of every weight by ``lam`` (scaled units), compensated in the
+    average."""
     for j in range(w.shape[0]):
         z = w[j]
         nz = soft_threshold(z, lam)
@@ -125,9 +126,9 @@ def row_prox(X, i, w, l1_q, u, avg_w, avg_alpha):
     raise NotImplementedError("row_prox is only callable from jitted code")
 
 
-@overload(row_prox, jit_options=_OL_OPTIONS)
+@overload(row_prox, jit_options=OVERLOAD_OPTIONS)
 def _ol_row_prox(X, i, w, l1_q, u, avg_w, avg_alpha):
-    if isinstance(X, types.Array) and X.ndim == 2:
+    if is_dense_type(X):
 
         def impl(X, i, w, l1_q, u, avg_w, avg_alpha):
             xi = X[i]
@@ -136,7 +137,7 @@ def _ol_row_prox(X, i, w, l1_q, u, avg_w, avg_alpha):
                     prox_one(w, l1_q, j, u, avg_w, avg_alpha)
 
         return impl
-    if isinstance(X, types.BaseTuple) and len(X) == 3:
+    if is_csr_type(X):
 
         def impl(X, i, w, l1_q, u, avg_w, avg_alpha):
             indices = X[1]
@@ -153,6 +154,10 @@ def _ol_row_prox(X, i, w, l1_q, u, avg_w, avg_alpha):
 # ------------------------------------------------------------------------------------------------
 
 
+# One function (~120 lines with the docstring) for the reason of sgd.sgd_epoch: the step loop
+# carries the same dozen scalars, and with batch_size=1 it is a per-sample loop. Splitting
+# sgd_epoch's loop body into a helper made it 1.5-1.6x slower (docs/performance.md); the split was
+# not measured on this kernel.
 @jit
 def minibatch_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code, penalty_code,
                     schedule_code, alpha, l1_ratio, eta0, power_t, epsilon, opt_init, fit_intercept,

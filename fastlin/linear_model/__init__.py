@@ -1,12 +1,35 @@
-"""scikit-learn-compatible estimators: validation, label encoding, the epoch loop, attributes.
+"""scikit-learn-compatible estimators: parameters, attributes, and the choice of source and solver.
 
-A thin layer over :mod:`fastlin.kernels`; no estimator loops over samples in Python.
+A thin layer over :mod:`fastlin.engine` and :mod:`fastlin.solvers`; no estimator loops over samples
+in Python. Names are resolved lazily, so that importing one estimator does not import the others
+(a float64 ``Ridge`` fit needs no Numba).
 """
 
 from __future__ import annotations
 
-from .. import __getattr__ as _root_getattr  # noqa: F401  (same lazy table as the package)
+import importlib
+
+#: public name -> module that defines it
+ESTIMATORS = {
+    "LinearRegression": "._ridge",
+    "Ridge": "._ridge",
+    "Perceptron": "._stochastic",
+    "SGDClassifier": "._stochastic",
+    "SGDRegressor": "._stochastic",
+    "LogisticRegression": "._logistic",
+}
+
+__all__ = sorted(ESTIMATORS)
 
 
 def __getattr__(name: str):
-    return _root_getattr(name)
+    module = ESTIMATORS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fastlin.linear_model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

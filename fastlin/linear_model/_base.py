@@ -1,4 +1,5 @@
-"""What the linear classifiers share: decision values, labels, and predictions on Dask arrays."""
+"""What the estimators share: the input attributes of a fit from any source, and the linear
+classifiers' decision values, labels, and predictions on Dask arrays."""
 
 from __future__ import annotations
 
@@ -6,22 +7,45 @@ import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from ..data import is_dask_collection, validate_X
+from ..data.validation import is_dask_collection, validate_X
+from ..engine.dask import map_rows
+from ..engine.sources import ArraySource
 
-__all__ = ["LinearClassifierMixin"]
+__all__ = ["LinearClassifierMixin", "record_input", "predict_rows"]
+
+
+def record_input(est, source):
+    """``n_features_in_`` / ``feature_names_in_`` after a fit from a source.
+
+    In-memory arrays got them from scikit-learn's validation; chunks and Dask blocks get them here
+    (a stale ``feature_names_in_`` from an earlier fit is dropped).
+    """
+    if isinstance(source, ArraySource):
+        return
+    est.__dict__.pop("feature_names_in_", None)
+    est.n_features_in_ = int(source.n_features)
+    if source.feature_names is not None:
+        est.feature_names_in_ = source.feature_names
+
+
+def predict_rows(est, X, method, compute):
+    """``compute(X)`` on validated in-memory X, or a lazy Dask array of ``est.<method>`` per block."""
+    check_is_fitted(est, "coef_")
+    if is_dask_collection(X):
+        return map_rows(est, X, method)
+    return compute(validate_X(est, X, reset=False))
 
 
 class LinearClassifierMixin:
     """``decision_function`` and ``predict`` from ``coef_``, ``intercept_`` and ``classes_``.
 
     Every prediction method of the estimator also accepts a dask array: it returns a lazy dask array
-    computed block by block on the workers (:func:`fastlin._dask.map_rows`).
+    computed block by block on the workers (:func:`fastlin.engine.dask.map_rows`).
     """
 
-    def _dask_rows(self, X, method):
-        from .._dask import map_rows
-
-        return map_rows(self, X, method)
+    def _decision(self, X):
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
 
     def decision_function(self, X):
         """Signed distance to the hyperplane(s), ``X @ coef_.T + intercept_``.
@@ -35,12 +59,12 @@ class LinearClassifierMixin:
         scores : ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
             Positive values favour ``classes_[1]`` (two classes) / class k (column k).
         """
-        check_is_fitted(self, "coef_")
-        if is_dask_collection(X):
-            return self._dask_rows(X, "decision_function")
-        X = validate_X(self, X, reset=False)
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
+        return predict_rows(self, X, "decision_function", self._decision)
+
+    def _labels(self, X):
+        scores = self._decision(X)
+        idx = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[idx]
 
     def predict(self, X):
         """Predicted class labels.
@@ -53,9 +77,4 @@ class LinearClassifierMixin:
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        if is_dask_collection(X):
-            check_is_fitted(self, "coef_")
-            return self._dask_rows(X, "predict")
-        scores = self.decision_function(X)
-        idx = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
-        return self.classes_[idx]
+        return predict_rows(self, X, "predict", self._labels)

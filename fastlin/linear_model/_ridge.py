@@ -9,18 +9,22 @@ Cost O(D²N + D³) (primal) or O(N²D + N³) (dual); memory O(D²) (or O(N²)) b
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import assert_all_finite, check_is_fitted
+from sklearn.utils.validation import assert_all_finite
 
-from ..data import check_sample_weight, is_dask_collection, validate_X, validate_X_y
-from ..engine.gram import gram
+from ..data.validation import validate_X_y
+from ..engine.gram import gram_piece, merge_all
+from ..engine.inputs import as_source
+from ..engine.sources import ArraySource
 from ..solvers.normal import ridge_alphas, solve_normal
+from ._base import predict_rows, record_input
 
 __all__ = ["LinearRegression", "Ridge"]
 
@@ -55,28 +59,44 @@ def _dual_coef(X, Y, sw, x_mean, y_mean, alphas):
     return W, solver
 
 
-def _raise_non_finite(X):
-    """Raise scikit-learn's NaN/inf error for X, or an overflow error when X itself is finite."""
+def _fit_dual(X, Y, sw, alphas, fit_intercept):
+    """The N×N system for D > N, in memory: X has fewer entries than the D×D Gram, so its
+    explicit finiteness pass is cheap here. Returns ``(W, x_mean, y_mean, solver)``."""
+    n, d = X.shape
     assert_all_finite(X.data if sp.issparse(X) else X, input_name="X")
-    raise ValueError(
-        "X is finite but its Gram matrix overflows float64 (values of about 1e154 or more): "
-        "scale the features."
-    )
+    w = np.ones(n) if sw is None else sw
+    if fit_intercept:
+        wsum = float(w.sum())
+        x_mean = np.asarray(safe_sparse_dot(w, X, dense_output=True), dtype=np.float64).ravel() / wsum
+        y_mean = (w @ Y) / wsum
+    else:
+        x_mean, y_mean = np.zeros(d), np.zeros(Y.shape[1])
+    W, solver = _dual_coef(X, Y, w, x_mean, y_mean, alphas)
+    return W, x_mean, y_mean, solver
 
 
 class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
     """Shared fit/predict of the closed-form least-squares estimators."""
 
+    #: Checked by ``_validate_params`` at the start of ``fit`` (scikit-learn's InvalidParameterError).
+    _parameter_constraints: dict = {"fit_intercept": ["boolean"]}
+
     def _alpha(self):
         return 0.0
+
+    def _validate(self, X, y):
+        # X's finiteness is checked on the Gram statistics (see fastlin.engine.gram.gram_piece).
+        X, y = validate_X_y(self, X, y, multi_output=True, y_numeric=True, ensure_all_finite=False)
+        return X, y.astype(np.float64, copy=False)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model from one pass over X.
 
         Parameters
         ----------
-        X : {ndarray, np.memmap, sparse matrix} of shape (n_samples, n_features)
+        X : {ndarray, np.memmap, sparse matrix, dask array} of shape (n_samples, n_features)
             float32 or float64 arrays (C or F order, read-only, memmap) are used without a copy.
+            Dask arrays are reduced block by block on the workers.
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : float or ndarray of shape (n_samples,), default=None
 
@@ -84,49 +104,27 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         -------
         self : object
         """
+        self._validate_params()  # a per-target alpha array is checked by ridge_alphas below
         alpha = self._alpha()
-        if isinstance(alpha, numbers.Number) and not isinstance(alpha, bool):
-            ridge_alphas(alpha, 1)  # fail early on a negative or non-finite scalar alpha
-        if is_dask_collection(X) or is_dask_collection(y):
-            from .._dask import fit_closed_form
+        source = as_source(X, y, sample_weight, self._validate)
+        piece = source.piece if isinstance(source, ArraySource) else None
+        if piece is not None and piece.X.shape[1] > piece.X.shape[0]:
+            Y = piece.y.reshape(piece.X.shape[0], -1)
+            W, x_mean, y_mean, solver = _fit_dual(piece.X, Y, piece.sample_weight,
+                                                  ridge_alphas(alpha, Y.shape[1]),
+                                                  self.fit_intercept)
+            return self._set_solution(W, x_mean, y_mean, solver, source, piece.y.ndim)
+        stats = source.for_target(numeric=True).map_reduce(gram_piece, merge_all,
+                                                           bool(self.fit_intercept))
+        if stats is None:
+            raise ValueError("The data contain no samples: nothing to fit.")
+        if stats.weight_sum <= 0:
+            raise ValueError("sample_weight is zero for every sample: nothing to fit.")
+        W, solver = solve_normal(stats.xtx, stats.xty, ridge_alphas(alpha, stats.xty.shape[1]))
+        return self._set_solution(W, stats.x_mean, stats.y_mean, solver, source,
+                                  2 if source.y_ndim == 2 else 1)
 
-            return fit_closed_form(self, X, y, sample_weight, alpha)
-        # X's finiteness is checked on the statistics instead of by a separate pass over X: any
-        # NaN or inf in X makes a diagonal entry of XᵀX (or a column sum) non-finite, so nothing
-        # is missed, and the 800 MB validation pass that cost 20 % of a (200 000 x 512) fit is saved.
-        X, y = validate_X_y(self, X, y, multi_output=True, y_numeric=True, ensure_all_finite=False)
-        n, d = X.shape
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        Y = Y.astype(np.float64, copy=False)
-        alphas = ridge_alphas(alpha, Y.shape[1])
-        sw = None if sample_weight is None else check_sample_weight(sample_weight, n)
-        return self._fit_arrays(X, Y, sw, alphas, y.ndim)
-
-    def _fit_arrays(self, X, Y, sw, alphas, y_ndim):
-        n, d = X.shape
-        if d > n:
-            # D > N: X has fewer entries than the D x D matrix the primal would build, so the
-            # explicit finiteness pass is cheap here.
-            assert_all_finite(X.data if sp.issparse(X) else X, input_name="X")
-            w = np.ones(n) if sw is None else sw
-            wsum = float(w.sum())
-            if self.fit_intercept:
-                x_mean = np.asarray(safe_sparse_dot(w, X, dense_output=True), dtype=np.float64).ravel() / wsum
-                y_mean = (w @ Y) / wsum
-            else:
-                x_mean = np.zeros(d)
-                y_mean = np.zeros(Y.shape[1])
-            W, solver = _dual_coef(X, Y, w, x_mean, y_mean, alphas)
-        else:
-            with np.errstate(over="ignore", invalid="ignore"):  # non-finite input is reported below
-                stats = gram(X, Y, sw, center=self.fit_intercept)
-            if not (np.all(np.isfinite(np.diagonal(stats.xtx))) and np.all(np.isfinite(stats.x_mean))):
-                _raise_non_finite(X)
-            W, solver = solve_normal(stats.xtx, stats.xty, alphas)
-            x_mean, y_mean = stats.x_mean, stats.y_mean
-        return self._set_solution(W, x_mean, y_mean, solver, X.dtype, y_ndim)
-
-    def _set_solution(self, W, x_mean, y_mean, solver, dtype, y_ndim):
+    def _set_solution(self, W, x_mean, y_mean, solver, source, y_ndim):
         """Store coef_/intercept_ in scikit-learn's shapes from the (D, T) solution ``W``."""
         if not np.all(np.isfinite(W)):
             raise ValueError(
@@ -138,30 +136,30 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         if y_ndim == 1:
             coef = coef[0]
             intercept = float(intercept[0]) if self.fit_intercept else 0.0
+        dtype = source.dtype
+        record_input(self, source)
         self.coef_ = coef.astype(dtype, copy=False)
         self.intercept_ = intercept if np.isscalar(intercept) else intercept.astype(dtype, copy=False)
         self.solver_ = solver
         return self
+
+    def _predict(self, X):
+        coef = self.coef_.astype(X.dtype, copy=False)
+        return safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
 
     def predict(self, X):
         """Predict with the linear model.
 
         Parameters
         ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array gives a lazy dask array, computed block by block.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            from .._dask import predict_linear
-
-            return predict_linear(self, X)
-        X = validate_X(self, X, reset=False)
-        coef = self.coef_.astype(X.dtype, copy=False)
-        return safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
+        return predict_rows(self, X, "predict", self._predict)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -239,6 +237,12 @@ class Ridge(_ClosedFormRegressor):
     >>> Ridge(alpha=1e-8).fit(X, y).coef_.round(6).tolist()
     [1.0, 2.0, 3.0]
     """
+
+    _parameter_constraints: dict = {
+        **_ClosedFormRegressor._parameter_constraints,
+        # [0, inf) rejects NaN and inf, as scikit-learn's Ridge does
+        "alpha": [Interval(Real, 0, None, closed="left"), "array-like"],
+    }
 
     def __init__(self, alpha=1.0, *, fit_intercept=True):
         self.alpha = alpha
