@@ -87,6 +87,38 @@ def _blas_add(Z, Rb, xtx, acc):
     return xtx, acc
 
 
+def _first_block_plan(X, Xb, Yb, w, wb, weighted, center):
+    """``(shift, yshift, in_place)`` from the first block (see the module docstring).
+
+    The shift is the first block's weighted mean; ``in_place`` (read float64 C blocks of X
+    directly, no shift) when X is float64 dense, unweighted, and every column mean of the first
+    block is within 10 standard deviations of zero.
+    """
+    d, t = Xb.shape[1], Yb.shape[1]
+    plain = not weighted and X.dtype == np.float64 and not sp.issparse(X)
+    if not (center and wb > 0):
+        return np.zeros(d), np.zeros(t), plain
+    first = Xb.astype(np.float64, copy=False)
+    shift = (w @ first) / wb
+    yshift = (w @ Yb) / wb
+    # E[x²] − mean² is imprecise only when mean² ≫ var, where the test below is clearly false
+    # anyway; it needs no temporary copy of the block.
+    var = np.einsum("i,ij,ij->j", w, first, first) / wb - shift * shift
+    if plain and bool(np.all(shift * shift <= _IN_PLACE_MAX_MEAN_OVER_SD ** 2 * var)):
+        return np.zeros(d), yshift, True
+    return shift, yshift, False
+
+
+def _shifted_block(Xb, shift, root_w, out):
+    """``out = root_w * (Xb - shift)`` in float64, by the Numba kernel (one read of Xb)."""
+    # Imported here: the in-place path needs no Numba, so a float64 fit does not pay numba's
+    # import (about 0.1 s of a fresh process's first fit).
+    from ..kernels.block import shift_scale_block
+
+    shift_scale_block(Xb, shift, root_w, out)
+    return out
+
+
 def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
     """Accumulate the normal-equation statistics of (X, Y) in one pass over row blocks.
 
@@ -125,10 +157,8 @@ def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
     ysum = np.zeros(t, dtype=np.float64)  # Σ w (y - yshift)
     yty = np.zeros(t, dtype=np.float64)
     wsum = 0.0
-    shift = np.zeros(d, dtype=np.float64)
-    yshift = np.zeros(t, dtype=np.float64)
+    plan = None  # (shift, yshift, in_place), decided on the first block
     buf = None
-    in_place = None  # decided on the first block
 
     for start, stop, Xb in iter_row_blocks(X, block_rows):
         m = stop - start
@@ -137,39 +167,22 @@ def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
         if weighted:
             rw[:] = root_w_all[start:stop]
             w = rw * rw
-            wb = float(w.sum())
         else:
             rw[:] = 1.0
             w = rw
-            wb = float(m)
+        wb = float(w.sum()) if weighted else float(m)
         Yb = Y[start:stop]
         if sp.issparse(Xb):
             Xb = Xb.toarray()
-        if in_place is None:
-            if center and wb > 0:
-                first = Xb.astype(np.float64, copy=False)
-                shift = (w @ first) / wb
-                yshift = (w @ Yb) / wb
-                # E[x²] − mean² is imprecise only when mean² ≫ var, where the test below is
-                # clearly false anyway; it needs no temporary copy of the block.
-                var = np.einsum("i,ij,ij->j", w, first, first) / wb - shift * shift
-                in_place = (not weighted and X.dtype == np.float64 and not sp.issparse(X)
-                            and bool(np.all(shift * shift <= _IN_PLACE_MAX_MEAN_OVER_SD ** 2 * var)))
-            else:
-                in_place = not weighted and X.dtype == np.float64 and not sp.issparse(X)
-            if in_place:
-                shift = np.zeros(d, dtype=np.float64)
+        if plan is None:
+            plan = _first_block_plan(X, Xb, Yb, w, wb, weighted, center)
+        shift, yshift, in_place = plan
         if in_place and Xb.flags.c_contiguous:
             Z = Xb
         else:
-            # Imported here: the in-place path needs no Numba, so a float64 fit does not pay
-            # numba's import (about 0.1 s of a fresh process's first fit).
-            from ..kernels.block import shift_scale_block
-
             if buf is None:
                 buf = np.empty((block_rows, d), dtype=np.float64)
-            Z = buf[:m]
-            shift_scale_block(Xb, shift, rw, Z)
+            Z = _shifted_block(Xb, shift, rw, buf[:m])
         # Y block: shifted and scaled by sqrt(w) like the X block, so products carry w once.
         Yc = Rb[:, 1:]
         np.subtract(Yb, yshift, out=Yc)
@@ -180,6 +193,7 @@ def gram(X, Y, sample_weight=None, *, center=True, block_rows=None):
         xtx, acc = _blas_add(Z, Rb, xtx, acc)
         wsum += wb
 
+    shift, yshift, _ = plan
     xsum, xty = acc[:, 0].copy(), np.ascontiguousarray(acc[:, 1:])
     return finalize_stats(n, wsum, shift, yshift, xtx, xty, xsum, ysum, yty, center=center)
 
