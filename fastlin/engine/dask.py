@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from .._progress import progress_bar
 from ..data.pieces import Piece, check_piece_weight, check_piece_y, piece_name
 from ..data.validation import FLOAT_DTYPES, is_dask_collection
 from .sources import Source
@@ -159,11 +160,14 @@ class DaskSource(Source):
     sample_weight : None, float, ndarray or dask.array.Array of shape (n_samples,)
     shuffle_blocks : bool, default=True
         ``pieces`` visits the blocks in a new random order per pass (seeded by ``random_state``).
+    verbose : bool, default=False
+        ``pieces`` shows a progress bar (after 2 s).
     """
 
     kind = "block"
 
-    def __init__(self, X, y, sample_weight=None, *, shuffle_blocks=True, random_state=None):
+    def __init__(self, X, y, sample_weight=None, *, shuffle_blocks=True, random_state=None,
+                 verbose=False):
         import dask
 
         if is_dask_collection(X) and hasattr(X, "columns"):
@@ -188,6 +192,7 @@ class DaskSource(Source):
         self.bounds = _row_bounds(X.chunks[0])
         self.shuffle_blocks = shuffle_blocks
         self.rng = np.random.default_rng(random_state)
+        self.verbose = verbose
 
     def unique_labels(self):
         """The sorted distinct values of y, computed on the workers.
@@ -262,11 +267,16 @@ class DaskSource(Source):
             return client.compute(list(handle)) if client is not None else handle
 
         pending = fetch(order[0]) if order else None
-        for i, k in enumerate(order):
-            Xb, yb, wb = client.gather(pending) if client is not None else dask.compute(*pending)
-            pending = fetch(order[i + 1]) if i + 1 < len(order) else None
-            _, _, _, _, a, b = blocks[k]
-            yield block_piece(Xb, yb, wb, k, a, b, self.n_features, self.numeric_y)
+        bar = progress_bar(len(order), "pass over the dask blocks", self.verbose)
+        try:
+            for i, k in enumerate(order):
+                Xb, yb, wb = client.gather(pending) if client is not None else dask.compute(*pending)
+                pending = fetch(order[i + 1]) if i + 1 < len(order) else None
+                _, _, _, _, a, b = blocks[k]
+                bar.update(1)
+                yield block_piece(Xb, yb, wb, k, a, b, self.n_features, self.numeric_y)
+        finally:
+            bar.close()
 
 
 class _DaskPrepared:

@@ -77,7 +77,7 @@ class _CheckedObjective:
         if not self.checked:
             self.checked = True
             if not (np.isfinite(f) and np.all(np.isfinite(g))):
-                self.source.map_reduce(lambda piece: check_finite_X(piece), lambda *a: None)
+                self.source.map_reduce(check_finite_X, lambda *parts: None)  # raises, naming it
                 raise ValueError("The logistic loss overflowed at the initial coefficients: the "
                                  "features are too large; scale them (e.g. StandardScaler).")
         return f, g

@@ -168,8 +168,9 @@ def fit_dask_sgd(est, X, y, sample_weight=None, *, mode="stream", classes=None, 
         raise ValueError(f"mode must be 'stream' or 'average', got {mode!r}.")
     classifier = bool(is_classifier(est))
     seed = _seed_of(random_state if random_state is not None else getattr(est, "random_state", None))
-    source = DaskSource(X, y, sample_weight, shuffle_blocks=shuffle_blocks, random_state=seed)
-    source = source.for_target(numeric=not classifier)
+    verbose = bool(getattr(est, "verbose", 0)) if verbose is None else verbose
+    source = DaskSource(X, y, sample_weight, shuffle_blocks=shuffle_blocks, random_state=seed,
+                        verbose=verbose).for_target(numeric=not classifier)
     if source.y_ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {source.y.shape}.")
     if classifier and classes is None:
@@ -178,7 +179,6 @@ def fit_dask_sgd(est, X, y, sample_weight=None, *, mode="stream", classes=None, 
         epochs = int(getattr(est, "max_iter", 5) or 5)
     if not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}.")
-    verbose = bool(getattr(est, "verbose", 0)) if verbose is None else verbose
     if mode == "average":
         fit_averaged(est, source, epochs=epochs, classes=classes, seed=seed)
     else:

@@ -121,8 +121,7 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         if stats.weight_sum <= 0:
             raise ValueError("sample_weight is zero for every sample: nothing to fit.")
         W, solver = solve_normal(stats.xtx, stats.xty, ridge_alphas(alpha, stats.xty.shape[1]))
-        return self._set_solution(W, stats.x_mean, stats.y_mean, solver, source,
-                                  2 if source.y_ndim == 2 else 1)
+        return self._set_solution(W, stats.x_mean, stats.y_mean, solver, source, source.y_ndim)
 
     def _set_solution(self, W, x_mean, y_mean, solver, source, y_ndim):
         """Store coef_/intercept_ in scikit-learn's shapes from the (D, T) solution ``W``."""
