@@ -6,9 +6,9 @@ floating-point contract and the error model are decided here and nowhere else.
 * ``cache=True``: compiled machine code is kept on disk beside the sources, so a fresh process pays
   only the load, not the compile. Set ``FASTLIN_NUMBA_CACHE=0`` to turn the disk cache off (read at
   import time). Numba keys a cached kernel on its own source file only: after editing a function
-  that other kernels call (e.g. ``kernels/losses.py``, used by ``sgd.py`` and ``minibatch.py``),
-  delete ``fastlin/kernels/__pycache__`` or run with ``FASTLIN_NUMBA_CACHE=0``. A fresh install
-  rewrites every file, so users are not affected.
+  that other kernels call (e.g. ``kernels/rows.py`` or ``kernels/losses.py``, used by ``sgd.py``,
+  ``minibatch.py`` and ``logistic.py``), delete ``fastlin/kernels/__pycache__`` or run with
+  ``FASTLIN_NUMBA_CACHE=0``. A fresh install rewrites every file, so users are not affected.
 * ``fastmath``: the LLVM flags that allow re-association and contraction (FMA), which is what lets
   the reductions vectorize. ``nnan`` and ``ninf`` are left out on purpose: with them LLVM may fold
   ``np.isfinite(x)`` to ``True``, and fastlin's divergence and NaN checks must keep working.
