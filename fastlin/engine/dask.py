@@ -164,8 +164,6 @@ class DaskSource(Source):
         ``pieces`` shows a progress bar (after 2 s).
     """
 
-    kind = "block"
-
     def __init__(self, X, y, sample_weight=None, *, shuffle_blocks=True, random_state=None,
                  verbose=False):
         import dask

@@ -32,6 +32,7 @@ from scipy.linalg import blas
 
 from ..data.layout import block_rows_for, iter_row_blocks
 from ..data.pieces import raise_non_finite_X
+from .sources import fold
 
 __all__ = ["GramStats", "gram", "gram_piece", "merge", "merge_all", "finalize_stats"]
 
@@ -260,8 +261,4 @@ def gram_piece(piece, center):
 
 def merge_all(*parts):
     """:func:`merge` of any number of statistics (None parts skipped), left to right."""
-    acc = None
-    for part in parts:
-        if part is not None:
-            acc = part if acc is None else merge(acc, part)
-    return acc
+    return fold(parts, merge)

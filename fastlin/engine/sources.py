@@ -45,8 +45,6 @@ class Source:
     numeric_y = True
     #: column names (a dask DataFrame), else None
     feature_names = None
-    #: the kind of piece, for messages ("chunk", "block"); None for one in-memory array
-    kind = None
 
     def for_target(self, numeric):
         """Set the y rule of a regressor (``numeric=True``) or a classifier; returns the source."""
@@ -113,8 +111,6 @@ class ChunkSource(Source):
     validated as it is read (:mod:`fastlin.data.pieces`); ``n_features`` and ``dtype`` are known
     once a piece has been read (float64 as soon as one piece is float64).
     """
-
-    kind = "chunk"
 
     def __init__(self, chunks, *, verbose=False):
         self.verbose = verbose
