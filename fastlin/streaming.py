@@ -17,7 +17,7 @@ estimator                                   passes over the pieces
                                             (:func:`fastlin.engine.gram.gram`) are merged with Chan's
                                             pairwise update (:func:`fastlin.engine.gram.merge`), then
                                             one D×D Cholesky solve. Same model as the in-memory fit.
-``LogisticRegression(solver="lbfgs")``      one validation pass (labels, weights, NaN), then one pass
+``LogisticRegression(solver="lbfgs")``      one label pass (classes, weighted counts), then one pass
                                             per L-BFGS evaluation: the objective and gradient are sums
                                             of per-piece results of the fused kernel. Same model as
                                             the in-memory fit. Needs a re-iterable source.

@@ -91,8 +91,7 @@ def fit_partial(est, source, *, epochs, classes=None, tol=None, n_iter_no_change
             if piece.X.shape[0] == 0:
                 continue
             check_finite_X(piece)
-            lw = progressive_loss(est, piece, classes if classifier else None) if tol is not None \
-                else None
+            lw = None if tol is None else progressive_loss(est, piece, classes if classifier else None)
             if lw is not None:
                 loss_sum, weight_sum = loss_sum + lw[0], weight_sum + lw[1]
             kwargs = {} if piece.sample_weight is None else {"sample_weight": piece.sample_weight}
