@@ -255,7 +255,8 @@ def test_batch_size_parameter_counts_steps(batch_size, steps):
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "all"])
 def test_batch_size_is_validated(bad):
     X = np.random.default_rng(1).standard_normal((20, 2))
-    with pytest.raises(ValueError, match="batch_size must be an integer >= 1 or None"):
+    with pytest.raises(ValueError, match=r"The 'batch_size' parameter of SGDRegressor must be an "
+                                         r"int in the range \[1, inf\) or None\. Got"):
         SGDRegressor(batch_size=bad).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="batch_size"):
         SGDClassifier(batch_size=bad).fit(X, X[:, 0] > 0)

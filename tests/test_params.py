@@ -1,4 +1,5 @@
-"""Parameter validation of LinearRegression, Ridge and LogisticRegression.
+"""Parameter validation of LinearRegression, Ridge, LogisticRegression, SGDClassifier, SGDRegressor
+and Perceptron.
 
 The per-parameter rules are declared in ``_parameter_constraints`` and checked by scikit-learn's
 ``_validate_params`` at the start of ``fit``, so a bad value raises scikit-learn's
@@ -15,7 +16,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_param_validation
 
-from fastlin import LinearRegression, LogisticRegression, Ridge
+from fastlin import (
+    LinearRegression,
+    LogisticRegression,
+    Perceptron,
+    Ridge,
+    SGDClassifier,
+    SGDRegressor,
+)
+from fastlin._registry import CLASSIFICATION_LOSSES, PENALTIES, REGRESSION_LOSSES, SCHEDULES
 
 
 class _BadType:
@@ -95,8 +104,110 @@ BAD = [
 ]
 
 
+SGD_BAD = [
+    # the same for the SGD estimators: every declared parameter, types, ranges, NaN/inf, names
+    (SGDClassifier, "loss", "hinj"),
+    (SGDClassifier, "loss", "Hinge"),
+    (SGDClassifier, "loss", "log"),  # removed from scikit-learn in 1.3
+    (SGDClassifier, "loss", None),
+    (SGDRegressor, "loss", "hinge"),  # a classification loss
+    (SGDRegressor, "loss", "log_loss"),
+    (SGDClassifier, "penalty", "l3"),
+    (SGDClassifier, "penalty", "L2"),
+    (SGDClassifier, "penalty", 2),
+    (Perceptron, "penalty", "ridge"),
+    (SGDClassifier, "alpha", -1.0),
+    (SGDClassifier, "alpha", np.nan),
+    (SGDClassifier, "alpha", np.inf),
+    (SGDClassifier, "alpha", "0.1"),
+    (SGDClassifier, "alpha", None),
+    (SGDRegressor, "alpha", -1e-9),
+    (Perceptron, "alpha", -1),
+    (SGDClassifier, "l1_ratio", 1.5),
+    (SGDClassifier, "l1_ratio", -0.1),
+    (SGDClassifier, "l1_ratio", np.nan),
+    (SGDClassifier, "l1_ratio", "half"),
+    (Perceptron, "l1_ratio", 2),
+    (SGDClassifier, "fit_intercept", "yes"),
+    (SGDClassifier, "fit_intercept", 1),
+    (SGDClassifier, "fit_intercept", None),
+    (SGDRegressor, "fit_intercept", 0),
+    (SGDClassifier, "max_iter", 0),
+    (SGDClassifier, "max_iter", -1),
+    (SGDClassifier, "max_iter", 2.5),
+    (SGDClassifier, "max_iter", 100.0),
+    (SGDClassifier, "max_iter", np.nan),
+    (SGDClassifier, "max_iter", None),
+    (Perceptron, "max_iter", 0),
+    (SGDClassifier, "tol", -1.0),
+    (SGDClassifier, "tol", np.nan),
+    (SGDClassifier, "tol", np.inf),
+    (SGDClassifier, "tol", "1e-3"),
+    (SGDClassifier, "shuffle", "no"),
+    (SGDClassifier, "shuffle", 1),
+    (SGDClassifier, "verbose", -1),
+    (SGDClassifier, "verbose", "loud"),
+    (SGDClassifier, "verbose", 1.5),
+    (SGDClassifier, "epsilon", -0.1),
+    (SGDClassifier, "epsilon", np.nan),
+    (SGDRegressor, "epsilon", np.inf),
+    (SGDRegressor, "epsilon", None),
+    (SGDClassifier, "n_jobs", 1.5),
+    (SGDClassifier, "n_jobs", "all"),
+    (Perceptron, "n_jobs", 2.0),
+    (SGDClassifier, "random_state", "seed"),
+    (SGDClassifier, "random_state", -1),
+    (SGDClassifier, "random_state", 1.5),
+    (SGDClassifier, "learning_rate", "fast"),
+    (SGDClassifier, "learning_rate", "Optimal"),
+    (SGDClassifier, "learning_rate", None),
+    (SGDRegressor, "learning_rate", "pa1"),  # scikit-learn's passive-aggressive schedules
+    (SGDClassifier, "eta0", 0.0),
+    (SGDClassifier, "eta0", -0.01),
+    (SGDClassifier, "eta0", np.nan),
+    (SGDClassifier, "eta0", np.inf),
+    (SGDClassifier, "eta0", None),
+    (Perceptron, "eta0", 0),
+    (SGDClassifier, "power_t", np.nan),
+    (SGDClassifier, "power_t", np.inf),
+    (SGDRegressor, "power_t", -np.inf),
+    (SGDRegressor, "power_t", "0.5"),
+    (SGDClassifier, "early_stopping", "yes"),
+    (SGDClassifier, "early_stopping", None),
+    (SGDClassifier, "validation_fraction", 0.0),
+    (SGDClassifier, "validation_fraction", 1.0),
+    (SGDClassifier, "validation_fraction", np.nan),
+    (SGDRegressor, "validation_fraction", -0.1),
+    (Perceptron, "validation_fraction", 1),
+    (SGDClassifier, "n_iter_no_change", 0),
+    (SGDClassifier, "n_iter_no_change", 2.0),
+    (SGDRegressor, "n_iter_no_change", None),
+    (SGDClassifier, "class_weight", "auto"),
+    (SGDClassifier, "class_weight", [1.0, 2.0]),
+    (SGDClassifier, "class_weight", 2.0),
+    (Perceptron, "class_weight", "weird"),
+    (SGDClassifier, "warm_start", "yes"),
+    (SGDClassifier, "warm_start", None),
+    (Perceptron, "warm_start", 1),
+    (SGDClassifier, "average", -2),
+    (SGDClassifier, "average", 2.5),
+    (SGDClassifier, "average", "yes"),
+    (SGDClassifier, "average", None),
+    (Perceptron, "average", -1),
+    (SGDClassifier, "batch_size", 0),
+    (SGDClassifier, "batch_size", -5),
+    (SGDClassifier, "batch_size", 2.5),
+    (SGDClassifier, "batch_size", np.nan),
+    (SGDClassifier, "batch_size", "all"),
+    (SGDRegressor, "batch_size", True),  # no scikit-learn counterpart; a bool was never a size
+    (SGDRegressor, "batch_size", np.bool_(False)),
+]
+BAD += SGD_BAD
+SGD_ESTIMATORS = [SGDClassifier, SGDRegressor, Perceptron]
+
+
 def _data_for(Est):
-    return _classification() if Est is LogisticRegression else _regression()
+    return _regression() if Est in (LinearRegression, Ridge, SGDRegressor) else _classification()
 
 
 @pytest.mark.parametrize("Est, name, value", BAD,
@@ -112,12 +223,23 @@ def test_bad_value_raises_sklearn_error(Est, name, value):
     assert isinstance(info.value, TypeError)
 
 
-@pytest.mark.parametrize("Est", [LinearRegression, Ridge, LogisticRegression])
+@pytest.mark.parametrize("Est, name, value", SGD_BAD,
+                         ids=[f"{E.__name__}-{p}-{v!r}" for E, p, v in SGD_BAD])
+def test_bad_value_raises_sklearn_error_in_partial_fit(Est, name, value):
+    X, y = _data_for(Est)
+    est = Est(**{name: value})
+    kwargs = {} if Est is SGDRegressor else {"classes": np.unique(y)}
+    with pytest.raises(InvalidParameterError, match=rf"^The '{name}' parameter of {Est.__name__} "):
+        est.partial_fit(X, y, **kwargs)
+    assert not hasattr(est, "coef_")
+
+
+@pytest.mark.parametrize("Est", [LinearRegression, Ridge, LogisticRegression, *SGD_ESTIMATORS])
 def test_every_init_parameter_is_declared(Est):
     assert set(Est._parameter_constraints) == set(Est().get_params(deep=False))
 
 
-@pytest.mark.parametrize("Est", [LinearRegression, Ridge, LogisticRegression])
+@pytest.mark.parametrize("Est", [LinearRegression, Ridge, LogisticRegression, *SGD_ESTIMATORS])
 def test_sklearn_check_param_validation(Est):
     # scikit-learn's own check (not part of parametrize_with_checks' default set): an object of an
     # unknown type and each constraint's generated invalid values must raise its error in fit.
@@ -130,6 +252,30 @@ def test_validation_runs_before_touching_the_data():
         LogisticRegression(C=-1.0).fit([[np.nan]], [0])
     with pytest.raises(ValueError, match="'alpha' parameter of Ridge"):
         Ridge(alpha=-1.0).fit([[np.nan]], [0.0])
+    for Est in SGD_ESTIMATORS:
+        with pytest.raises(ValueError, match=f"'alpha' parameter of {Est.__name__}"):
+            Est(alpha=-1.0).fit([[np.nan]], [0])
+        with pytest.raises(ValueError, match=f"'alpha' parameter of {Est.__name__}"):
+            Est(alpha=-1.0).partial_fit([[np.nan]], [0], **({} if Est is SGDRegressor
+                                                             else {"classes": [0, 1]}))
+
+
+def test_sgd_option_sets_come_from_the_registry():
+    # the StrOptions are built from fastlin._registry, so a new row there is accepted at once
+    def options(Est, name):
+        return next(c for c in Est._parameter_constraints[name]
+                    if hasattr(c, "options") and not c.hidden).options
+
+    assert options(SGDClassifier, "loss") == {*CLASSIFICATION_LOSSES, *REGRESSION_LOSSES}
+    assert options(SGDRegressor, "loss") == set(REGRESSION_LOSSES)
+    for Est in SGD_ESTIMATORS:
+        assert options(Est, "penalty") | {"none"} == set(PENALTIES)
+        assert None in Est._parameter_constraints["penalty"]
+    for Est in (SGDClassifier, SGDRegressor):
+        assert options(Est, "learning_rate") == set(SCHEDULES)
+    # Perceptron declares only its own parameters: no loss, schedule, epsilon, power_t, batch_size
+    assert not {"loss", "learning_rate", "epsilon", "power_t", "batch_size"} & set(
+        Perceptron._parameter_constraints)
 
 
 # ------------------------------------------------------------------ values checked by fastlin itself
@@ -162,6 +308,39 @@ def test_l1_with_a_stochastic_solver_passes_validation(solver):
 def test_check_params_validates_the_declared_constraints():
     with pytest.raises(InvalidParameterError, match="'batch_size' parameter of LogisticRegression"):
         LogisticRegression(batch_size=0)._check_params()
+    for Est in SGD_ESTIMATORS:
+        with pytest.raises(InvalidParameterError, match=f"'eta0' parameter of {Est.__name__}"):
+            Est(eta0=0.0)._check_params()
+
+
+# ------------------------------------------------------------------ SGD cross-parameter rules
+# Each parameter is valid alone; _check_params rejects the combination with fastlin's own message.
+@pytest.mark.parametrize("Est, params, match", [
+    (SGDClassifier, dict(alpha=0.0), "alpha must be > 0 with learning_rate='optimal'"),
+    (SGDRegressor, dict(alpha=0, learning_rate="optimal"), "alpha must be > 0"),
+    (SGDClassifier, dict(penalty="elasticnet", l1_ratio=None), "l1_ratio must be set"),
+    (Perceptron, dict(penalty="elasticnet", l1_ratio=None), "l1_ratio must be set"),
+])
+def test_sgd_cross_parameter_rules(Est, params, match):
+    X, y = _data_for(Est)
+    with pytest.raises(ValueError, match=match) as info:
+        Est(**params).fit(X, y)
+    assert not isinstance(info.value, InvalidParameterError)
+
+
+@pytest.mark.parametrize("Est", SGD_ESTIMATORS)
+def test_sgd_early_stopping_with_partial_fit(Est):
+    X, y = _data_for(Est)
+    kwargs = {} if Est is SGDRegressor else {"classes": np.unique(y)}
+    with pytest.raises(ValueError, match="early_stopping should be False with partial_fit"):
+        Est(early_stopping=True).partial_fit(X, y, **kwargs)
+
+
+def test_perceptron_fixed_hyper_parameters_need_no_alpha():
+    # Perceptron's learning_rate is fixed to 'constant' by _hyper(): alpha=0 is fine
+    X, y = _classification()
+    clf = Perceptron(alpha=0.0, penalty="l2").fit(X, y)
+    assert np.all(np.isfinite(clf.coef_))
 
 
 # ------------------------------------------------------------------ good edge values
@@ -238,3 +417,61 @@ def test_logistic_good_values_accepted(params):
     clf = LogisticRegression(**params).fit(X, y)
     assert np.all(np.isfinite(clf.coef_))
     assert clf.classes_.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "Est, params",
+    [
+        (SGDClassifier, dict(penalty=None)),
+        (SGDClassifier, dict(penalty="none")),  # hidden, kept for backward compatibility
+        (SGDClassifier, dict(penalty="elasticnet", l1_ratio=0)),
+        (SGDClassifier, dict(penalty="elasticnet", l1_ratio=1)),
+        (SGDClassifier, dict(penalty="l2", l1_ratio=None)),
+        (SGDClassifier, dict(alpha=0, learning_rate="constant")),
+        (SGDClassifier, dict(alpha=np.float32(1e-3))),
+        (SGDClassifier, dict(tol=None)),
+        (SGDClassifier, dict(tol=0)),
+        (SGDClassifier, dict(max_iter=1)),
+        (SGDClassifier, dict(max_iter=np.int64(3))),
+        (SGDClassifier, dict(max_iter=True)),  # an int to scikit-learn's SGDClassifier too
+        (SGDClassifier, dict(n_iter_no_change=True)),
+        (SGDClassifier, dict(average=True)),
+        (SGDClassifier, dict(average=np.bool_(True))),
+        (SGDClassifier, dict(average=0)),
+        (SGDClassifier, dict(average=10)),
+        (SGDClassifier, dict(epsilon=0, loss="huber")),
+        (SGDClassifier, dict(eta0=1e-12, learning_rate="constant")),
+        (SGDClassifier, dict(power_t=-1.0, learning_rate="invscaling")),
+        (SGDClassifier, dict(power_t=0, learning_rate="invscaling")),
+        (SGDClassifier, dict(validation_fraction=0.5, early_stopping=True)),
+        (SGDClassifier, dict(n_jobs=-1)),
+        (SGDClassifier, dict(class_weight="balanced")),
+        (SGDClassifier, dict(class_weight={0: 1.0, 1: 2.0})),
+        (SGDClassifier, dict(random_state=np.random.RandomState(0))),
+        (SGDClassifier, dict(verbose=False)),
+        (SGDClassifier, dict(fit_intercept=np.bool_(False))),
+        (SGDClassifier, dict(batch_size=None)),
+        (SGDClassifier, dict(batch_size=np.int64(7))),
+        (SGDClassifier, dict(loss="squared_error")),  # a regression loss on targets in {-1, +1}
+        (SGDRegressor, dict(loss="epsilon_insensitive", epsilon=0.0)),
+        (SGDRegressor, dict(learning_rate="adaptive", eta0=0.5)),
+        (SGDRegressor, dict(average=1, batch_size=4)),
+        (SGDRegressor, dict(warm_start=True, shuffle=False)),
+        (Perceptron, dict(penalty="l1", alpha=0.0)),
+        (Perceptron, dict(eta0=np.float64(0.5), average=3)),
+        (Perceptron, dict(l1_ratio=0.0, penalty="elasticnet")),
+        (Perceptron, dict(n_jobs=2, early_stopping=True)),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else repr(v),
+)
+def test_sgd_good_values_accepted(Est, params):
+    X, y = _data_for(Est)
+    params = dict(params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Est(max_iter=params.pop("max_iter", 20), **params).fit(X, y)
+        assert np.all(np.isfinite(est.coef_))
+        kwargs = {} if Est is SGDRegressor else {"classes": np.unique(y)}
+        if not est.early_stopping and getattr(est, "class_weight", None) != "balanced":
+            est.partial_fit(X, y, **kwargs)
+            assert np.all(np.isfinite(est.coef_))

@@ -18,7 +18,8 @@ from sklearn.utils import compute_class_weight
 
 import fastlin
 from fastlin._registry import CLASSIFICATION_LOSSES, LOSSES, PENALTIES, REGRESSION_LOSSES, SCHEDULES
-from fastlin.linear_model._stochastic import Perceptron, SGDClassifier, SGDRegressor
+from fastlin.linear_model._perceptron import Perceptron
+from fastlin.linear_model._stochastic import SGDClassifier, SGDRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -71,10 +72,12 @@ def test_docstring_examples_run():
     """The lecture's exercise is also the Perceptron docstring example: keep it true."""
     import doctest
 
-    from fastlin.linear_model import _stochastic
+    from fastlin.linear_model import _perceptron, _stochastic
 
-    result = doctest.testmod(_stochastic, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 8 and result.failed == 0
+    results = [doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE)
+               for m in (_stochastic, _perceptron)]
+    assert sum(r.attempted for r in results) >= 8 and all(r.failed == 0 for r in results)
+    assert results[1].attempted >= 5  # the lecture's exercise and XOR, in Perceptron's docstring
 
 
 def test_xor_is_not_learned():
@@ -431,7 +434,8 @@ def test_single_class_rejected():
     ("learning_rate", "fast", "invscaling")])
 def test_unknown_names_list_the_valid_ones(param, value, valid):
     X, y = _clf_data()
-    with pytest.raises(ValueError, match=f"(?s)Unknown {param}=.*{valid}"):
+    with pytest.raises(ValueError,
+                       match=f"(?s)The '{param}' parameter of SGDClassifier must be .*{valid}"):
         SGDClassifier(**{param: value}).fit(X, y)
 
 

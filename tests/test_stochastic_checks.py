@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastlin.linear_model._stochastic import Perceptron, SGDClassifier, SGDRegressor
+from fastlin.linear_model._perceptron import Perceptron
+from fastlin.linear_model._stochastic import SGDClassifier, SGDRegressor
 
 # max_iter=5 stops before convergence on purpose (speed), as in scikit-learn's own checks.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

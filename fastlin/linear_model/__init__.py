@@ -13,7 +13,7 @@ import importlib
 ESTIMATORS = {
     "LinearRegression": "._ridge",
     "Ridge": "._ridge",
-    "Perceptron": "._stochastic",
+    "Perceptron": "._perceptron",
     "SGDClassifier": "._stochastic",
     "SGDRegressor": "._stochastic",
     "LogisticRegression": "._logistic",

@@ -5,9 +5,9 @@ the one-vs-rest problems, and the state bookkeeping that ``partial_fit`` continu
 from __future__ import annotations
 
 import functools
-import numbers
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,46 +15,75 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite
 
-from .._registry import LOSSES, PENALTIES, SCHEDULES, lookup
+from .._registry import LOSSES, PENALTIES, SCHEDULES
 from ..data import is_dask_collection, kernel_X, validate_X_y
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
 from ..solvers.epochs import Epoch, Stopping, check_finite_state, run_epochs
 from ._partial import fit_dask_sgd
 
-__all__ = ["_BaseSGD", "DEFAULT_EPSILON", "MAX_INT"]
+__all__ = ["_BaseSGD", "BASE_CONSTRAINTS", "CLASSIFIER_CONSTRAINTS", "DEFAULT_EPSILON", "MAX_INT",
+           "sgd_constraints"]
 
 MAX_INT = np.iinfo(np.int32).max
 DEFAULT_EPSILON = 0.1
 
 
 # ------------------------------------------------------------------------------------------------
-# Helpers
+# Declared parameter constraints (scikit-learn's ``_validate_params``: InvalidParameterError)
 # ------------------------------------------------------------------------------------------------
 
 
-def _is_bool(x):
-    return isinstance(x, (bool, np.bool_))
+class _IntervalNoBool(Interval):
+    """An :class:`~sklearn.utils._param_validation.Interval` that rejects ``True``/``False``.
+
+    scikit-learn's ``Interval(Integral, ...)`` accepts booleans (``True`` is an ``int``); fastlin's
+    ``batch_size``, which scikit-learn's SGD has no counterpart for, never did.
+    """
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
-def _check_real(name, value, low=None, high=None, low_open=False, high_open=False):
-    if _is_bool(value) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}.")
-    if low is not None and (value < low or (low_open and value == low)):
-        bound = ">" if low_open else ">="
-        raise ValueError(f"{name} must be {bound} {low}, got {value!r}.")
-    if high is not None and (value > high or (high_open and value == high)):
-        bound = "<" if high_open else "<="
-        raise ValueError(f"{name} must be {bound} {high}, got {value!r}.")
-    return float(value)
+#: The parameters of all three estimators (Perceptron included), as scikit-learn declares them.
+#: ``average=0`` is accepted (it means False), a superset of scikit-learn's ``(0, inf)``.
+BASE_CONSTRAINTS: dict = {
+    "penalty": [StrOptions(set(PENALTIES) - {"none"}), Hidden(StrOptions({"none"})), None],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+    "fit_intercept": ["boolean"],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left"), None],
+    "shuffle": ["boolean"],
+    "verbose": ["verbose"],
+    "eta0": [Interval(Real, 0, None, closed="neither")],
+    "random_state": ["random_state"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "warm_start": ["boolean"],
+    "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+}
+
+#: The classifiers' own parameters (SGDClassifier and Perceptron).
+CLASSIFIER_CONSTRAINTS: dict = {
+    "n_jobs": [Integral, None],
+    "class_weight": [StrOptions({"balanced"}), dict, None],
+}
 
 
-def _check_int(name, value, low):
-    if _is_bool(value) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    return int(value)
+def sgd_constraints(losses):
+    """The parameters SGDClassifier and SGDRegressor have and Perceptron fixes (or lacks)."""
+    return {
+        "loss": [StrOptions(set(losses))],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "batch_size": [_IntervalNoBool(Integral, 1, None, closed="left"), None],
+    }
 
 
 def _penalty(w, penalty_code, l1_ratio):
@@ -92,51 +121,35 @@ class _BaseSGD(BaseEstimator):
                     power_t=self.power_t, average=self.average)
 
     def _check_params(self, for_partial_fit=False):
-        """Validate the parameters; return the integer codes and numbers the kernel takes."""
+        """Validate the parameters; return the integer codes and numbers the kernel takes.
+
+        Each parameter is checked against ``_parameter_constraints`` by scikit-learn's
+        ``_validate_params`` (called here rather than through ``_fit_context``, whose behaviour
+        differs across scikit-learn 1.7-1.9); what remains are the cross-parameter rules.
+        """
+        self._validate_params()
         h = self._hyper()
-        loss = lookup(LOSSES, h["loss"], "loss")
-        if not self._is_classifier and loss.task != "regression":
-            valid = ", ".join(repr(k) for k, v in LOSSES.items() if v.task == "regression")
-            raise ValueError(f"Unknown loss={h['loss']!r} for a regressor. Valid values are: {valid}.")
-        penalty_code = lookup(PENALTIES, self.penalty, "penalty")
-        schedule_code = lookup(SCHEDULES, h["learning_rate"], "learning_rate")
-        alpha = _check_real("alpha", self.alpha, low=0.0)
+        penalty_code = PENALTIES["none" if self.penalty is None else self.penalty]
+        schedule_code = SCHEDULES[h["learning_rate"]]
+        alpha = float(self.alpha)
         if schedule_code == SCHEDULES["optimal"] and alpha == 0.0:
             raise ValueError("alpha must be > 0 with learning_rate='optimal': the optimal schedule "
                              "eta = 1 / (alpha (t0 + t)) divides by alpha.")
         if penalty_code == PENALTIES["elasticnet"]:
             if self.l1_ratio is None:
                 raise ValueError("l1_ratio must be set when penalty is 'elasticnet'.")
-            l1_ratio = _check_real("l1_ratio", self.l1_ratio, 0.0, 1.0)
-        elif penalty_code == PENALTIES["l1"]:
-            l1_ratio = 1.0
+            l1_ratio = float(self.l1_ratio)
         else:
-            l1_ratio = 0.0
-        eta0 = _check_real("eta0", self.eta0, low=0.0, low_open=True)
-        power_t = _check_real("power_t", h["power_t"])
-        epsilon = _check_real("epsilon", h["epsilon"], low=0.0)
-        max_iter = _check_int("max_iter", self.max_iter, 1)
-        tol = None if self.tol is None else _check_real("tol", self.tol, low=0.0)
-        n_iter_no_change = _check_int("n_iter_no_change", self.n_iter_no_change, 1)
-        _check_real("validation_fraction", self.validation_fraction, 0.0, 1.0, True, True)
-        for name in ("fit_intercept", "shuffle", "early_stopping", "warm_start"):
-            if not _is_bool(getattr(self, name)):
-                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}.")
-        average = h["average"]
-        if _is_bool(average):
-            average_start = 1.0 if average else 0.0
-        elif isinstance(average, numbers.Integral) and average >= 0:
-            average_start = float(average)
-        else:
-            raise ValueError(f"average must be a bool or an integer >= 0, got {average!r}.")
-        _check_int("verbose", int(self.verbose) if _is_bool(self.verbose) else self.verbose, 0)
-        self._batch_size()  # validated here, before any state is touched
+            l1_ratio = 1.0 if penalty_code == PENALTIES["l1"] else 0.0
         if for_partial_fit and self.early_stopping:
             raise ValueError("early_stopping should be False with partial_fit.")
-        return dict(loss_code=loss.code, penalty_code=penalty_code, schedule_code=schedule_code,
-                    alpha=alpha, l1_ratio=l1_ratio, eta0=eta0, power_t=power_t, epsilon=epsilon,
-                    max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change,
-                    average_start=average_start, fit_intercept=self.fit_intercept)
+        return dict(loss_code=LOSSES[h["loss"]].code, penalty_code=penalty_code,
+                    schedule_code=schedule_code, alpha=alpha, l1_ratio=l1_ratio,
+                    eta0=float(self.eta0), power_t=float(h["power_t"]),
+                    epsilon=float(h["epsilon"]), max_iter=int(self.max_iter),
+                    tol=None if self.tol is None else float(self.tol),
+                    n_iter_no_change=int(self.n_iter_no_change),
+                    average_start=float(h["average"]), fit_intercept=bool(self.fit_intercept))
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -196,6 +209,7 @@ class _BaseSGD(BaseEstimator):
     def _fit(self, X, y, coef_init, intercept_init, sample_weight, **impl_kwargs):
         """The body of every SGD estimator's ``fit``: Dask dispatch, warm start, then the epochs."""
         if is_dask_collection(X) or is_dask_collection(y):
+            self._validate_params()  # before any dask work (partial_fit validates again)
             if coef_init is not None or intercept_init is not None:
                 raise ValueError("coef_init/intercept_init are not supported with dask input; fit "
                                  "on a first block with them, then continue with partial_fit.")
@@ -210,14 +224,12 @@ class _BaseSGD(BaseEstimator):
     # -- the epoch kernel: per-sample (batch_size=1), mini-batch (k) or full-batch GD (None) ----
 
     def _batch_size(self):
-        """Validated ``batch_size`` (Perceptron, which has no such parameter, is per-sample)."""
+        """``batch_size`` as an int or None (Perceptron, which has no such parameter: 1).
+
+        Checked by the declared constraints in :meth:`_check_params`.
+        """
         bs = getattr(self, "batch_size", 1)
-        if bs is None:
-            return None
-        if isinstance(bs, numbers.Integral) and not _is_bool(bs) and bs >= 1:
-            return int(bs)
-        raise ValueError(f"batch_size must be an integer >= 1 or None (full-batch gradient "
-                         f"descent), got {bs!r}.")
+        return None if bs is None else int(bs)
 
     def _epoch_function(self):
         """Return the one-epoch kernel: ``f(X, y, sw, order, w, avg_w, l1_q, state, **params)``.

@@ -1,4 +1,5 @@
-"""Perceptron and per-sample SGD estimators: ``Perceptron``, ``SGDClassifier``, ``SGDRegressor``.
+"""Per-sample SGD estimators: ``SGDClassifier`` and ``SGDRegressor`` (``Perceptron``, the same
+machinery with fixed hyper-parameters, is in :mod:`fastlin.linear_model._perceptron`).
 
 The estimators validate the input, encode the labels, and run the epoch loop in Python; every
 epoch is one call to a Numba kernel (:func:`fastlin.kernels.sgd.sgd_epoch`) that releases the GIL.
@@ -20,7 +21,8 @@ Deliberate differences (documented in each class):
   ``ConvergenceWarning`` saying the same (scikit-learn returns both silently);
 * ``fit`` checks X for NaN/inf during the first epoch instead of in a separate pass (same error
   message; ``partial_fit`` checks up front);
-* ``Perceptron`` also takes ``average``.
+* ``Perceptron`` also takes ``average``;
+* ``batch_size`` (mini-batch SGD and full-batch gradient descent) is fastlin's own.
 """
 
 from __future__ import annotations
@@ -37,12 +39,19 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
-from .._registry import LOSSES
+from .._registry import CLASSIFICATION_LOSSES, LOSSES, REGRESSION_LOSSES
 from ..data import check_sample_weight, class_weights, encode_classes
 from ._base import LinearClassifierMixin, predict_rows
-from ._sgd_base import DEFAULT_EPSILON, MAX_INT, _BaseSGD
+from ._sgd_base import (
+    BASE_CONSTRAINTS,
+    CLASSIFIER_CONSTRAINTS,
+    DEFAULT_EPSILON,
+    MAX_INT,
+    _BaseSGD,
+    sgd_constraints,
+)
 
-__all__ = ["Perceptron", "SGDClassifier", "SGDRegressor"]
+__all__ = ["SGDClassifier", "SGDRegressor"]
 
 # ------------------------------------------------------------------------------------------------
 # Classifiers
@@ -63,10 +72,6 @@ class _BaseSGDClassifier(LinearClassifierMixin, ClassifierMixin, _BaseSGD):
                 "class_weight 'balanced' is not supported for partial_fit: compute the weights "
                 "once with sklearn.utils.compute_class_weight('balanced', classes=classes, y=y) on "
                 "a large enough sample and pass them as a dict.")
-        if not (self.class_weight is None or self.class_weight == "balanced"
-                or isinstance(self.class_weight, dict)):
-            raise ValueError("class_weight must be None, 'balanced' or a dict, got "
-                             f"{self.class_weight!r}.")
         # scikit-learn's SGD counts the classes without the sample weights
         return class_weights(self.class_weight, classes, np.bincount(y_idx, minlength=len(classes)))
 
@@ -321,6 +326,14 @@ class SGDClassifier(_BaseSGDClassifier):
     array([1])
     """
 
+    #: Checked by ``_validate_params`` in ``_check_params`` (fit and partial_fit). As scikit-learn's
+    #: SGDClassifier, ``loss`` also takes the regression losses (applied to targets in {-1, +1}).
+    _parameter_constraints: dict = {
+        **BASE_CONSTRAINTS,
+        **CLASSIFIER_CONSTRAINTS,
+        **sgd_constraints(CLASSIFICATION_LOSSES + REGRESSION_LOSSES),
+    }
+
     def __init__(self, loss="hinge", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
                  epsilon=DEFAULT_EPSILON, n_jobs=None, random_state=None, learning_rate="optimal",
@@ -349,94 +362,6 @@ class SGDClassifier(_BaseSGDClassifier):
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.average = average
-
-
-class Perceptron(_BaseSGDClassifier):
-    """The perceptron (Rosenblatt 1958): online, error-driven, one sample at a time.
-
-    For each sample, with ``a = w . x + b``: if ``y a <= 0`` (a mistake; y in {-1, +1}) then
-    ``w <- w + eta0 y x`` and ``b <- b + eta0 y``; otherwise nothing changes. It is the SGD kernel
-    with loss='perceptron', a constant step ``eta0`` and (by default) no penalty, so it shares
-    scikit-learn's ``Perceptron`` parameters, plus ``average`` (the averaged perceptron).
-
-    Parameters
-    ----------
-    penalty : {'l2', 'l1', 'elasticnet', None}, default=None
-    alpha : float, default=0.0001
-    l1_ratio : float, default=0.15
-    fit_intercept : bool, default=True
-    max_iter : int, default=1000
-    tol : float or None, default=1e-3
-    shuffle : bool, default=True
-    verbose : int, default=0
-    eta0 : float, default=1.0
-    n_jobs : int or None, default=None
-    random_state : int, RandomState instance or None, default=0
-    early_stopping : bool, default=False
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    class_weight : dict, 'balanced' or None, default=None
-    warm_start : bool, default=False
-    average : bool or int, default=False
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-    intercept_ : ndarray of shape (1,) or (n_classes,)
-    classes_ : ndarray of shape (n_classes,)
-    n_iter_ : int
-    t_ : float
-    n_features_in_ : int
-
-    Examples
-    --------
-    The lecture's exercise: six points, no bias, ``w0 = (1/2, -1/2)``, ``eta = 1``, one pass in
-    order. The first point (2, 1; -1) gives ``a = 1/2``: a mistake, so ``w1 = w0 - (2, 1) =
-    (-3/2, -3/2)``; the second (1, 2; +1) gives ``a = -9/2``, another mistake, ``w2 = (-1/2, 1/2)``;
-    the four remaining points are classified correctly, so the perceptron has converged.
-
-    >>> import numpy as np
-    >>> from fastlin import Perceptron
-    >>> X = np.array([[2, 1], [1, 2], [3, 1], [3, 2], [1, 3], [2, 3]], dtype=float)
-    >>> y = np.array([-1, 1, -1, -1, 1, 1])
-    >>> clf = Perceptron(fit_intercept=False, shuffle=False, max_iter=1, tol=None)
-    >>> clf.fit(X, y, coef_init=[0.5, -0.5]).coef_
-    array([[-0.5,  0.5]])
-    >>> clf.score(X, y)
-    1.0
-
-    XOR is not linearly separable, so no line classifies all four points:
-
-    >>> X_xor = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    >>> Perceptron(shuffle=False, max_iter=100, tol=None).fit(X_xor, [0, 1, 1, 0]).score(X_xor, [0, 1, 1, 0]) < 1
-    True
-    """
-
-    def __init__(self, *, penalty=None, alpha=0.0001, l1_ratio=0.15, fit_intercept=True,
-                 max_iter=1000, tol=1e-3, shuffle=True, verbose=0, eta0=1.0, n_jobs=None,
-                 random_state=0, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=5, class_weight=None, warm_start=False, average=False):
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.eta0 = eta0
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.average = average
-
-    def _hyper(self):
-        return dict(loss="perceptron", learning_rate="constant", epsilon=DEFAULT_EPSILON,
-                    power_t=0.5, average=self.average)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -498,6 +423,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     >>> np.round(reg.coef_, 1), np.round(reg.intercept_, 1)
     (array([ 1. , -2. ,  0.5]), array([3.]))
     """
+
+    #: Checked by ``_validate_params`` in ``_check_params`` (fit and partial_fit).
+    _parameter_constraints: dict = {**BASE_CONSTRAINTS, **sgd_constraints(REGRESSION_LOSSES)}
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
