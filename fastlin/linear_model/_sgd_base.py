@@ -88,7 +88,7 @@ def sgd_constraints(losses):
 
 def _penalty(w, penalty_code, l1_ratio):
     """R(w) of scikit-learn's SGD objective: (1 - l1_ratio) ||w||^2 / 2 + l1_ratio ||w||_1."""
-    if penalty_code == 0:
+    if penalty_code == PENALTIES["none"]:
         return 0.0
     return (1.0 - l1_ratio) * 0.5 * float(w @ w) + l1_ratio * float(np.abs(w).sum())
 
