@@ -128,6 +128,22 @@ def test_solvers_binary(benchmark, binary, solver):
     assert np.isfinite(est.objective_)
 
 
+@pytest.mark.parametrize("impl", ["fastlin", "sklearn"])
+def test_lbfgs_digits_small(benchmark, impl):
+    """A small problem (digits, 1797 x 64, 10 classes, standardized): one row chunk, so fastlin
+    runs the serial kernel and opens no parallel region (a busy core once made this fit 17x
+    slower). Run it beside a busy loop (``python -c "while True: pass"``) to see the effect."""
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    benchmark.group = "lbfgs digits 1797x64 f64, 10 classes (small problem)"
+    make = fastlin.LogisticRegression if impl == "fastlin" else _sk
+    est = _run(benchmark, make, X, y, rounds=10)
+    assert est.coef_.shape == (10, 64)
+
+
 def _best_of(fn, repeats):
     best, out = np.inf, None
     for _ in range(repeats):

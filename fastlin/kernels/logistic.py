@@ -24,12 +24,15 @@ both, a run-time layout flag, signed CSR indices) a CSR pass takes 0.57x the tim
 Parallelism and determinism: rows are cut into ``n_chunks`` fixed contiguous chunks (a function of
 the shapes only, see :func:`n_chunks_for`); each chunk accumulates its own partial gradient in
 ``work[c]`` and the partials are then summed in chunk order. The result is therefore bit-identical
-whatever the number of threads.
+whatever the number of threads, and between the two compilations of the pass:
+:data:`logistic_loss_grad` (``parallel=True``) and :data:`logistic_loss_grad_serial` (the same
+function, ``parallel=False``), which the engine runs for small problems or a one-thread limit.
 """
 
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 from numba import prange
@@ -37,7 +40,8 @@ from numba import prange
 from .._jit import jit
 from .rows import n_rows, row_axpy, row_dot
 
-__all__ = ["logistic_loss_grad", "n_chunks_for", "MIN_CHUNK_ROWS", "MAX_CHUNKS"]
+__all__ = ["logistic_loss_grad", "logistic_loss_grad_serial", "n_chunks_for", "MIN_CHUNK_ROWS",
+           "MAX_CHUNKS"]
 
 #: Smallest chunk: 2048 rows of 100 float64 features is 1.6 MB, so the fixed per-chunk cost (zeroing
 #: and reducing a (K, D + 1) partial gradient) stays below 1 % of reading the chunk.
@@ -156,9 +160,11 @@ def _reduce_chunks(chunk_loss, work, coef, l2, scale, grad):
     return obj + 0.5 * l2 * pen
 
 
-@jit(parallel=True)
-def logistic_loss_grad(X, y, sw, coef, intercept, l2, scale, work, grad):
+def _fused_loss_grad(X, y, sw, coef, intercept, l2, scale, work, grad):
     """Objective and gradient of (multinomial) logistic regression in one pass over X.
+
+    Compiled twice (see :data:`logistic_loss_grad` and :data:`logistic_loss_grad_serial`): the
+    chunks are the same and are reduced in the same order, so both give the same bits.
 
     Parameters
     ----------
@@ -201,3 +207,23 @@ def logistic_loss_grad(X, y, sw, coef, intercept, l2, scale, work, grad):
         else:
             chunk_loss[c] = _softmax_chunk(X, y, sw, coef, intercept, lo, hi, part)
     return _reduce_chunks(chunk_loss, work, coef, l2, scale, grad)
+
+
+def _renamed(fn, name):
+    """A copy of ``fn`` under another name (same code). Numba's disk cache names its files after
+    the function's qualified name and keys them on the signature and bytecode, not on
+    ``parallel``: two dispatchers of one function would load each other's machine code."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = name
+    copy.__module__ = fn.__module__
+    copy.__doc__ = fn.__doc__
+    return copy
+
+
+#: The fused pass with the chunks spread over Numba's threads (``prange``). Compiled on its first
+#: call only, so a process that fits only small problems never pays its compile.
+logistic_loss_grad = jit(parallel=True)(_renamed(_fused_loss_grad, "logistic_loss_grad"))
+#: The same pass, chunks one after another in the calling thread (``prange`` runs as ``range``):
+#: no parallel region to open, so nothing waits for a busy core.
+logistic_loss_grad_serial = jit(parallel=False)(
+    _renamed(_fused_loss_grad, "logistic_loss_grad_serial"))
