@@ -367,3 +367,51 @@ def test_nearly_collinear_columns_are_caught_by_the_condition_estimate():
         m = LinearRegression().fit(Xc, y)
     assert m.solver_ == "eigh"
     assert np.max(np.abs(m.coef_)) < 10
+
+
+# --------------------------------------------------------------------------- non-negative solve
+
+
+@pytest.mark.parametrize("alpha", [0.0, 2.0])
+@pytest.mark.parametrize("d", [6, 60])
+def test_solve_nnls_matches_scipy_nnls_on_the_augmented_system(alpha, d):
+    from scipy.optimize import nnls
+
+    from fastlin.solvers.normal import solve_nnls
+
+    rng = np.random.default_rng(26)
+    X = rng.standard_normal((300, d))
+    y = X @ rng.standard_normal(d) + rng.standard_normal(300)
+    w = rng.random(300) + 0.1
+    xm, ym, xtx, xty, _ = naive_stats(X, y, w)
+    # the same problem as a plain NNLS on rows: [√w (X − x̄); √α I] c ≈ [√w (y − ȳ); 0]
+    A = np.vstack([(X - xm) * np.sqrt(w)[:, None], np.sqrt(alpha) * np.eye(d)])
+    b = np.concatenate([(y - ym[0]) * np.sqrt(w), np.zeros(d)])
+    ref = nnls(A, b, maxiter=50 * d)[0]
+    W, solver, n_iter = solve_nnls(xtx, xty, alpha)
+    assert solver == "nnls" and W.shape == (d, 1) and n_iter[0] >= 1
+    np.testing.assert_allclose(W[:, 0], ref, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(W[:, 0] == 0, ref == 0)
+    # KKT: gradient zero on the free set, non-negative at the bound
+    grad = (xtx + alpha * np.eye(d)) @ W[:, 0] - xty[:, 0]
+    free = W[:, 0] > 0
+    assert np.max(np.abs(grad[free]), initial=0) < 1e-9 * np.abs(xty).max()
+    assert np.all(grad[~free] > -1e-9 * np.abs(xty).max())
+
+
+def test_solve_nnls_singular_gram_still_satisfies_kkt():
+    from fastlin.solvers.normal import solve_nnls
+
+    X, y = make_problem(n=100, d=4, seed=27)
+    Xc = np.column_stack([X, X[:, 0] + X[:, 1], -X[:, 2]])  # exactly dependent columns
+    _, _, xtx, xty, _ = naive_stats(Xc, y)
+    W, _, _ = solve_nnls(xtx, xty)
+    c = W[:, 0]
+    assert np.all(c >= 0)
+    grad = xtx @ c - xty[:, 0]
+    scale = np.abs(xty).max()
+    assert np.all(grad > -1e-9 * scale) and np.all(np.abs(grad[c > 0]) < 1e-9 * scale)
+    with pytest.warns(LinAlgWarning, match="minimum-norm"):  # the unconstrained fit is singular
+        best = LinearRegression().fit(Xc, y)
+    m = LinearRegression(positive=True).fit(Xc, y)
+    assert m.score(Xc, y) <= best.score(Xc, y) + 1e-12

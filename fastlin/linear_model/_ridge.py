@@ -5,17 +5,21 @@ pass over X that accumulates XᵀX and Xᵀy in row blocks (:func:`fastlin.engin
 Cholesky solve of the D×D system (:func:`fastlin.solvers.normal.solve_normal`). When there are more
 features than samples the N×N dual system (XXᵀ + αI) a = y is solved instead, w = Xᵀa.
 Cost O(D²N + D³) (primal) or O(N²D + N³) (dual); memory O(D²) (or O(N²)) beyond X itself.
+
+``positive=True`` solves non-negative least squares on the same D×D statistics
+(:func:`fastlin.solvers.normal.solve_nnls`), so it too works on every source with one pass over X;
+it always uses the primal system (the dual trick w = Xᵀa does not survive the constraint).
 """
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import assert_all_finite
 
@@ -23,10 +27,16 @@ from ..data.validation import validate_X_y
 from ..engine.gram import gram_piece, merge_all
 from ..engine.inputs import as_source
 from ..engine.sources import ArraySource
-from ..solvers.normal import ridge_alphas, solve_normal
+from ..solvers.normal import RCOND_MIN, ridge_alphas, solve_nnls, solve_normal
 from ._base import predict_rows, record_input
 
 __all__ = ["LinearRegression", "Ridge"]
+
+#: scikit-learn 1.9's ``Ridge(solver=...)`` values. Every one of them computes the same minimiser
+#: (exactly, or iteratively to ``tol``), so all run fastlin's exact closed form and ``solver_``
+#: records what ran; only the combinations scikit-learn itself rejects raise (``positive=True``
+#: needs "auto" or "lbfgs", "lbfgs" needs ``positive=True``).
+_SKLEARN_RIDGE_SOLVERS = {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"}
 
 #: Column-block width for the dual system's passes over X (N x 256 float64 per block).
 _DUAL_COLUMN_BLOCK = 256
@@ -79,10 +89,33 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
     """Shared fit/predict of the closed-form least-squares estimators."""
 
     #: Checked by ``_validate_params`` at the start of ``fit`` (scikit-learn's InvalidParameterError).
-    _parameter_constraints: dict = {"fit_intercept": ["boolean"]}
+    _parameter_constraints: dict = {
+        "fit_intercept": ["boolean"],
+        "copy_X": ["boolean"],
+        "positive": ["boolean"],
+    }
+
+    #: y of shape (n, 1) gives coef_ of shape (n_features,) (scikit-learn's Ridge) instead of
+    #: (1, n_features) (scikit-learn's LinearRegression).
+    _ravel_single_target = False
+
+    #: scikit-learn's Ridge has ``n_iter_``, LinearRegression not. scikit-learn sets it to None for
+    #: its direct solvers, but its own common check (check_non_transformer_estimators_n_iter, which
+    #: scikit-learn's Ridge fails and skips) wants >= 1 from any estimator with ``max_iter``: the
+    #: closed form reports 1 (one direct solve per target).
+    _has_n_iter = False
 
     def _alpha(self):
         return 0.0
+
+    def _rcond_min(self):
+        return RCOND_MIN
+
+    def _nnls_max_iter(self):
+        return None
+
+    def _check_solver(self):
+        """Raise for a parameter combination fastlin does not run (Ridge's ``solver``)."""
 
     def _validate(self, X, y):
         # X's finiteness is checked on the Gram statistics (see fastlin.engine.gram.gram_piece).
@@ -105,10 +138,11 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         self : object
         """
         self._validate_params()  # a per-target alpha array is checked by ridge_alphas below
+        self._check_solver()
         alpha = self._alpha()
         source = as_source(X, y, sample_weight, self._validate)
         piece = source.piece if isinstance(source, ArraySource) else None
-        if piece is not None and piece.X.shape[1] > piece.X.shape[0]:
+        if not self.positive and piece is not None and piece.X.shape[1] > piece.X.shape[0]:
             Y = piece.y.reshape(piece.X.shape[0], -1)
             W, x_mean, y_mean, solver = _fit_dual(piece.X, Y, piece.sample_weight,
                                                   ridge_alphas(alpha, Y.shape[1]),
@@ -120,26 +154,40 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("The data contain no samples: nothing to fit.")
         if stats.weight_sum <= 0:
             raise ValueError("sample_weight is zero for every sample: nothing to fit.")
-        W, solver = solve_normal(stats.xtx, stats.xty, ridge_alphas(alpha, stats.xty.shape[1]))
-        return self._set_solution(W, stats.x_mean, stats.y_mean, solver, source, source.y_ndim)
+        alphas = ridge_alphas(alpha, stats.xty.shape[1])
+        n_iter = None
+        if self.positive:
+            W, solver, n_iter = solve_nnls(stats.xtx, stats.xty, alphas,
+                                           max_iter=self._nnls_max_iter())
+        else:
+            W, solver = solve_normal(stats.xtx, stats.xty, alphas, rcond_min=self._rcond_min())
+        return self._set_solution(W, stats.x_mean, stats.y_mean, solver, source, source.y_ndim,
+                                  n_iter)
 
-    def _set_solution(self, W, x_mean, y_mean, solver, source, y_ndim):
-        """Store coef_/intercept_ in scikit-learn's shapes from the (D, T) solution ``W``."""
+    def _set_solution(self, W, x_mean, y_mean, solver, source, y_ndim, n_iter=None):
+        """Store coef_/intercept_ in scikit-learn's shapes and types from the (D, T) solution ``W``.
+
+        As scikit-learn 1.9: ``intercept_`` is a NumPy scalar of X's dtype for 1-D y, an array of
+        shape (n_targets,) for 2-D y, and the Python float 0.0 without an intercept.
+        """
         if not np.all(np.isfinite(W)):
             raise ValueError(
                 "The solve produced non-finite coefficients; the data are too large or too "
                 "ill-conditioned for float64 normal equations (scale the features)."
             )
-        intercept = (y_mean - x_mean @ W) if self.fit_intercept else np.zeros(W.shape[1])
-        coef = W.T
-        if y_ndim == 1:
-            coef = coef[0]
-            intercept = float(intercept[0]) if self.fit_intercept else 0.0
         dtype = source.dtype
+        coef = W.T.astype(dtype, copy=False)
+        intercept = (y_mean - x_mean @ W).astype(dtype, copy=False) if self.fit_intercept else None
+        if y_ndim == 1 or (coef.shape[0] == 1 and self._ravel_single_target):
+            coef = coef[0]
+        if y_ndim == 1 and intercept is not None:
+            intercept = intercept[0]  # a NumPy scalar of X's dtype
         record_input(self, source)
-        self.coef_ = coef.astype(dtype, copy=False)
-        self.intercept_ = intercept if np.isscalar(intercept) else intercept.astype(dtype, copy=False)
+        self.coef_ = np.ascontiguousarray(coef)
+        self.intercept_ = 0.0 if intercept is None else intercept
         self.solver_ = solver
+        if self._has_n_iter:  # None: one direct solve per target
+            self.n_iter_ = np.ones(W.shape[1], dtype=np.int64) if n_iter is None else n_iter
         return self
 
     def _predict(self, X):
@@ -167,8 +215,21 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         return tags
 
 
+_COMMON_PARAMS = """
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility. fastlin never copies X (it reads X in row blocks
+        to form XᵀX and Xᵀy, and centres on the statistics), so True and False behave alike.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (the intercept stays free). Solved exactly
+        by an active-set non-negative least squares on the same Gram statistics (Lawson–Hanson,
+        :func:`fastlin.solvers.normal.solve_nnls`), so arrays, memmaps, sparse matrices, chunks
+        and Dask arrays all work with one pass over X; coefficients at the bound are exact zeros
+        and ``solver_`` is "nnls". It always solves the D×D system, also when D > N.
+"""
+
+
 class LinearRegression(_ClosedFormRegressor):
-    """Ordinary least squares from the normal equations, solved by Cholesky.
+    __doc__ = """Ordinary least squares from the normal equations, solved by Cholesky.
 
     Minimises Σᵢ wᵢ (yᵢ − xᵢᵀw − b)². When XᵀX is singular (collinear or constant columns, or
     more features than samples) the minimum-norm solution is returned, a ``LinAlgWarning`` says
@@ -177,15 +238,28 @@ class LinearRegression(_ClosedFormRegressor):
     Parameters
     ----------
     fit_intercept : bool, default=True
-        Fit an (unpenalised) intercept by centring X and y.
+        Fit an (unpenalised) intercept by centring X and y.""" + _COMMON_PARAMS + """
+    tol : float, default=1e-6
+        Singular values of the centred, weighted X below ``tol × σmax`` count as zero, as
+        scikit-learn's ``cond`` for LAPACK ``lstsq``: Cholesky of XᵀX is trusted while its
+        estimated reciprocal condition number is at least ``tol²`` (1e-12 by default), otherwise
+        the minimum-norm solution drops the eigenvalues of XᵀX below ``tol² × λmax``.
+        Unused by ``positive=True``, whose active set is exact up to rounding.
+    n_jobs : int or None, default=None
+        Accepted for scikit-learn compatibility and unused: the work is BLAS (``syrk``/``gemm``
+        per row block, LAPACK on the D×D system), whose threads are set with threadpoolctl
+        (``threadpool_limits``) or ``OPENBLAS_NUM_THREADS``.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Same dtype as X (float32 stays float32).
-    intercept_ : float or ndarray of shape (n_targets,)
+        Same dtype as X (float32 stays float32); (1, n_features) for y of shape (n_samples, 1),
+        as scikit-learn's LinearRegression.
+    intercept_ : NumPy scalar of X's dtype, ndarray of shape (n_targets,), or 0.0
+        A scalar for 1-D y, an array for 2-D y, the float 0.0 when ``fit_intercept=False``.
     solver_ : str
-        "cholesky", "eigh" (minimum norm), "cholesky_dual" or "eigh_dual" (N×N system, D > N).
+        "cholesky", "eigh" (minimum norm), "cholesky_dual" or "eigh_dual" (N×N system, D > N),
+        or "nnls" (``positive=True``).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X has string column names (pandas).
@@ -197,16 +271,32 @@ class LinearRegression(_ClosedFormRegressor):
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]])
     >>> y = X @ np.array([2.0, -1.0]) + 0.5
     >>> reg = LinearRegression().fit(X, y)
-    >>> np.round(reg.coef_, 6).tolist(), round(reg.intercept_, 6), reg.solver_
+    >>> np.round(reg.coef_, 6).tolist(), round(float(reg.intercept_), 6), reg.solver_
     ([2.0, -1.0], 0.5, 'cholesky')
+    >>> LinearRegression(positive=True).fit(X, y).coef_.round(6).tolist()
+    [2.0, 0.0]
     """
 
-    def __init__(self, *, fit_intercept=True):
+    _parameter_constraints: dict = {
+        **_ClosedFormRegressor._parameter_constraints,
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [None, Integral],
+    }
+
+    def __init__(self, *, fit_intercept=True, copy_X=True, tol=1e-6, n_jobs=None,
+                 positive=False):
         self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.tol = tol
+        self.n_jobs = n_jobs
+        self.positive = positive
+
+    def _rcond_min(self):
+        return float(self.tol) ** 2
 
 
 class Ridge(_ClosedFormRegressor):
-    """Least squares with an L2 penalty, w = (XᵀX + αI)⁻¹ Xᵀy on centred data.
+    __doc__ = """Least squares with an L2 penalty, w = (XᵀX + αI)⁻¹ Xᵀy on centred data.
 
     Minimises Σᵢ wᵢ (yᵢ − xᵢᵀw − b)² + α‖w‖² (scikit-learn's convention: α is not scaled by the
     number of samples and the intercept b is not penalised).
@@ -215,14 +305,36 @@ class Ridge(_ClosedFormRegressor):
     ----------
     alpha : float or array-like of shape (n_targets,), default=1.0
         Non-negative regularisation strength; one value per target is allowed.
-    fit_intercept : bool, default=True
+    fit_intercept : bool, default=True""" + _COMMON_PARAMS + """
+    max_iter : int or None, default=None
+        Unused by the closed form. With ``positive=True``: the cap on active-set steps per target
+        (None: 3 × n_features); reaching it raises a ``ConvergenceWarning``.
+    tol : float, default=1e-4
+        Unused: the closed form and the active set are exact up to rounding (scikit-learn uses it
+        to stop its iterative solvers).
+    solver : {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"}, \
+default="auto"
+        Every value runs the closed form (Cholesky with a condition estimate, the minimum-norm
+        ``eigh`` fallback, the N×N dual when D > N), recorded in ``solver_``. Reason: each of
+        scikit-learn's solvers computes this same minimiser (exactly, or iteratively to
+        ``tol``), so a scikit-learn Ridge's parameters give the same model here, also from
+        chunks and Dask (``fit_chunks`` advises exactly that). As in scikit-learn, combinations
+        it rejects raise a ``ValueError``: ``positive=True`` needs "auto" or "lbfgs" (both then
+        run fastlin's exact active set), and "lbfgs" needs ``positive=True``.
+    random_state : int, RandomState instance or None, default=None
+        Unused (scikit-learn uses it for "sag"/"saga" only); accepted for compatibility.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-    intercept_ : float or ndarray of shape (n_targets,)
+        (n_features,) also for y of shape (n_samples, 1), as scikit-learn's Ridge.
+    intercept_ : NumPy scalar of X's dtype, ndarray of shape (n_targets,), or 0.0
     solver_ : str
-        "cholesky", "eigh", "cholesky_dual" or "eigh_dual".
+        "cholesky", "eigh", "cholesky_dual", "eigh_dual" or "nnls" (``positive=True``).
+    n_iter_ : ndarray of shape (n_targets,)
+        Active-set iterations per target with ``positive=True`` (entering steps + 1); 1 for the
+        closed form (one direct solve; scikit-learn gives None there, which its own common check
+        ``check_non_transformer_estimators_n_iter`` rejects).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 
@@ -235,17 +347,48 @@ class Ridge(_ClosedFormRegressor):
     >>> y = X @ np.array([1.0, 2.0, 3.0])
     >>> Ridge(alpha=1e-8).fit(X, y).coef_.round(6).tolist()
     [1.0, 2.0, 3.0]
+    >>> Ridge(alpha=1e-8, positive=True).fit(X, -y).coef_.tolist()
+    [0.0, 0.0, 0.0]
     """
 
     _parameter_constraints: dict = {
         **_ClosedFormRegressor._parameter_constraints,
         # [0, inf) rejects NaN and inf, as scikit-learn's Ridge does
         "alpha": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions(_SKLEARN_RIDGE_SOLVERS)],
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True):
+    _ravel_single_target = True
+    _has_n_iter = True
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=None, tol=1e-4,
+                 solver="auto", positive=False, random_state=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+        self.positive = positive
+        self.random_state = random_state
 
     def _alpha(self):
         return self.alpha
+
+    def _nnls_max_iter(self):
+        return self.max_iter
+
+    def _check_solver(self):
+        solver = self.solver
+        if self.positive and solver not in ("auto", "lbfgs"):
+            raise ValueError(
+                f"solver={solver!r} does not support positive=True (as in scikit-learn); "
+                "fastlin solves positive=True with its active-set non-negative least "
+                "squares: use solver='auto' (or 'lbfgs')."
+            )
+        if not self.positive and solver == "lbfgs":
+            raise ValueError("solver='lbfgs' can be used only when positive=True (as in "
+                             "scikit-learn); use solver='auto' or 'cholesky'.")
