@@ -124,7 +124,7 @@ def test_lbfgs_reaches_sklearn_optimum(K, case):
         fit_kw = dict(sample_weight=sw)
         ours_kw = sk_kw = dict(C=2.0, class_weight="balanced")
     else:  # no penalty, on non-separable data (flip_y=0.15 makes a finite optimum)
-        ours_kw, sk_kw = dict(penalty=None), dict(C=np.inf)
+        ours_kw = sk_kw = dict(C=np.inf)
     ours = LogisticRegression(tol=1e-10, **ours_kw).fit(X, y, **fit_kw)
     ref = _sk(tol=1e-12, max_iter=1000, **sk_kw).fit(X, y, **fit_kw)
     assert ours.coef_.shape == ref.coef_.shape == ((1 if K == 2 else K), X.shape[1])
@@ -137,7 +137,7 @@ def test_lbfgs_reaches_sklearn_optimum(K, case):
     if "class_weight" in ours_kw:
         w = w * compute_class_weight("balanced", classes=ours.classes_, y=y, sample_weight=w)[y_code]
     C = ours_kw.get("C", 1.0)
-    pen = "l2" if "penalty" not in ours_kw else None
+    pen = "l2" if np.isfinite(C) else None
     expected = sklearn_objective(X, y_code, w, ours.coef_, ours.intercept_, C, pen)
     assert ours.objective_ == pytest.approx(expected, rel=1e-12)
     at_ref = sklearn_objective(X, y_code, w, ref.coef_, ref.intercept_, C, pen)
@@ -194,7 +194,7 @@ def test_predictions_labels_and_shapes(K):
 
 def test_predict_log_proba_is_finite_for_huge_scores():
     X = np.array([[-3.0], [-1.0], [1.0], [3.0]])
-    clf = LogisticRegression(penalty=None, max_iter=10_000).fit(X, [0, 1, 0, 1])
+    clf = LogisticRegression(C=np.inf, max_iter=10_000).fit(X, [0, 1, 0, 1])
     clf.coef_ = np.array([[1e4]])
     lp = clf.predict_log_proba(np.array([[-1.0], [1.0]]))
     assert np.all(np.isfinite(lp))
@@ -224,9 +224,17 @@ def test_no_intercept_and_convergence_warning():
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(penalty="l1"), r"solver='lbfgs'.*'sgd', 'minibatch' or 'gd'"),
-        (dict(penalty="elasticnet"), "'penalty' parameter of LogisticRegression must be"),
+        (dict(l1_ratio=1.0), r"Solver lbfgs supports only 'l2'.*solver='proximal'.*'sgd'"),
+        (dict(l1_ratio=0.5), r"Solver lbfgs supports only 'l2'.*solver='proximal'"),
+        (dict(penalty="ridge"), "'penalty' parameter of LogisticRegression must be"),
+        (dict(penalty="elasticnet", l1_ratio=None), "l1_ratio must be specified"),
         (dict(solver="newton"), "'solver' parameter of LogisticRegression must be.*'lbfgs'"),
+        (dict(solver="newton-cg"), r"solver='newton-cg' is not implemented by fastlin.*'lbfgs'"),
+        (dict(solver="liblinear"), r"solver='liblinear' is not implemented.*'proximal'"),
+        (dict(dual=True), "supports only dual=False"),
+        (dict(l1_ratio=1.5), "'l1_ratio' parameter of LogisticRegression must be"),
+        (dict(intercept_scaling=0.0), "'intercept_scaling' parameter"),
+        (dict(n_jobs=1.5), "'n_jobs' parameter"),
         (dict(C=0.0), r"'C' parameter of LogisticRegression must be a float in the range \(0.0"),
         (dict(C=-1.0), r"'C' parameter of LogisticRegression must be a float in the range \(0.0"),
         # C=np.inf is now accepted (no penalty), as in scikit-learn: see tests/test_params.py
@@ -239,7 +247,8 @@ def test_no_intercept_and_convergence_warning():
 )
 def test_bad_parameters(params, match):
     X, y = _data(n=40, d=3)
-    with pytest.raises(ValueError, match=match):
+    with warnings.catch_warnings(), pytest.raises(ValueError, match=match):
+        warnings.simplefilter("ignore", FutureWarning)  # an explicit penalty is deprecated
         LogisticRegression(**params).fit(X, y)
 
 
