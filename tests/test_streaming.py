@@ -16,6 +16,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -357,3 +358,170 @@ def test_memmap_larger_than_process_memory_limit(tmp_path):
     np.testing.assert_allclose(got[:-1], ref.coef_, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got[-1], ref.intercept_, rtol=1e-12, atol=1e-12)
     del mm, ym
+
+
+# ------------------------------------------------------------------------------------------------
+# shuffled piece order for every re-iterable source; scikit-learn's estimators; refusals
+# ------------------------------------------------------------------------------------------------
+
+
+class _Recorder(BaseEstimator):
+    """A partial_fit estimator that records the piece ids (X[0, 0]) it is given, in order."""
+
+    def __init__(self, reads=None, buffer=None):
+        self.seen, self.reads, self.buffer = [], reads, buffer
+
+    def partial_fit(self, X, y, sample_weight=None):
+        if self.reads is not None:  # pieces read but not yet fitted: at most the buffer
+            assert self.reads[0] - len(self.seen) <= self.buffer
+        self.seen.append(int(X[0, 0]))
+        return self
+
+
+class _ReIterable:
+    """Re-iterable but not indexable: ``__iter__`` returns a fresh generator (counts reads)."""
+
+    def __init__(self, n):
+        self.n, self.reads = n, [0]
+
+    def __iter__(self):
+        for k in range(self.n):
+            self.reads[0] += 1
+            yield np.full((3, 2), float(k)), np.zeros(3)
+
+
+def _epochs_of(seen, n):
+    return [seen[e * n:(e + 1) * n] for e in range(len(seen) // n)]
+
+
+@pytest.mark.parametrize("kind", ["callable", "reiterable", "list"])
+def test_shuffle_every_reiterable_source(kind):
+    n, epochs, buffer = 20, 4, 6
+    src = _ReIterable(n)
+    chunks = {"callable": lambda: iter(src), "reiterable": src, "list": list(src)}[kind]
+    src.reads[0] = 0
+    rec = _Recorder(src.reads if kind != "list" else None, buffer)
+    fit_chunks(rec, chunks, epochs=epochs, shuffle=True, shuffle_buffer=buffer, random_state=7)
+    orders = _epochs_of(rec.seen, n)
+    assert len(rec.seen) == n * epochs
+    for order in orders:  # every piece exactly once per epoch
+        assert sorted(order) == list(range(n))
+        assert order != list(range(n))
+    assert len({tuple(o) for o in orders}) == epochs  # a new order each epoch
+    if kind != "list":
+        assert src.reads[0] == n * epochs  # one read of the source per epoch
+    again = _Recorder()
+    fit_chunks(again, chunks, epochs=epochs, shuffle=True, shuffle_buffer=buffer, random_state=7)
+    assert again.seen == rec.seen  # deterministic for a random_state
+    other = _Recorder()
+    fit_chunks(other, chunks, epochs=epochs, shuffle=True, shuffle_buffer=buffer, random_state=8)
+    assert other.seen != rec.seen
+
+
+def test_shuffle_buffer_bounds_and_one_shot():
+    src = _ReIterable(12)
+    seen = _Recorder()
+    fit_chunks(seen, src, epochs=1, shuffle=True, shuffle_buffer=1)
+    assert seen.seen == list(range(12))  # a buffer of one piece keeps the source order
+    seen = _Recorder()
+    fit_chunks(seen, src, epochs=3, shuffle=True, shuffle_buffer=3, random_state=0)
+    for order in _epochs_of(seen.seen, 12):
+        assert sorted(order) == list(range(12))
+        for k, piece in enumerate(order):  # a piece moves at most buffer - 1 places earlier
+            assert k >= piece - 2
+    gen = _Recorder()
+    fit_chunks(gen, iter(src), shuffle=True, shuffle_buffer=100, random_state=0)  # one-shot
+    assert sorted(gen.seen) == list(range(12)) and gen.seen != list(range(12))
+    with pytest.raises(ValueError, match="shuffle_buffer must be an integer >= 1"):
+        fit_chunks(_Recorder(), src, shuffle=True, shuffle_buffer=0)
+
+
+def _sk_pieces(classification=True):
+    X, y = _classes(n=2400, d=5, n_classes=3 if classification else 2)
+    if not classification:
+        y = X @ np.arange(1.0, 6.0) + 0.1 * np.random.default_rng(0).standard_normal(len(y))
+    return X, y, _pieces(X, y, [600, 1, 599, 700, 500])
+
+
+@pytest.mark.parametrize("name", ["SGDClassifier", "Perceptron", "PassiveAggressiveClassifier",
+                                  "SGDRegressor", "PassiveAggressiveRegressor", "MultinomialNB"])
+def test_sklearn_partial_fit_estimators_equal_their_own_loop(name):
+    import warnings
+
+    import sklearn.linear_model
+    import sklearn.naive_bayes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # PassiveAggressive* are deprecated
+        module = sklearn.naive_bayes if name == "MultinomialNB" else sklearn.linear_model
+        Est = getattr(module, name)
+        params = {} if name == "MultinomialNB" else {"random_state": 0}
+        if name == "SGDClassifier":
+            params["loss"] = "log_loss"
+        classification = name not in ("SGDRegressor", "PassiveAggressiveRegressor")
+        X, y, pieces = _sk_pieces(classification)
+        if name == "MultinomialNB":
+            pieces = [(np.abs(Xk), yk) for Xk, yk in pieces]
+        epochs = 1 if name == "MultinomialNB" else 3
+        kw = {"classes": [2, 0, 1]} if classification else {}
+        est = fit_chunks(Est(**params), pieces, epochs=epochs, **kw)
+        ref = Est(**params)
+        for _ in range(epochs):
+            for Xk, yk in pieces:
+                ref.partial_fit(Xk, yk, **kw)
+    attrs = ["feature_log_prob_", "class_count_"] if name == "MultinomialNB" else ["coef_",
+                                                                                  "intercept_"]
+    for attr in attrs:
+        np.testing.assert_allclose(getattr(est, attr), getattr(ref, attr), rtol=1e-12, atol=1e-12)
+    if classification:
+        np.testing.assert_array_equal(est.classes_, [0, 1, 2])
+    assert est.n_iter_ == epochs
+
+
+def test_sklearn_sgd_early_stop_and_unknown_loss():
+    from sklearn.linear_model import SGDClassifier as SkSGD
+
+    X, y, pieces = _sk_pieces()
+    est = fit_chunks(SkSGD(tol=10.0, n_iter_no_change=2, random_state=0), pieces, epochs=50,
+                     classes=[0, 1, 2])
+    assert est.n_iter_ == 3  # progressive loss known for scikit-learn's loss names: stops early
+
+    class OddLoss(SkSGD):
+        def partial_fit(self, X, y, classes=None, sample_weight=None):
+            self.loss = "hinge"
+            try:
+                return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+            finally:
+                self.loss = "my_loss"
+
+    with pytest.warns(UserWarning, match="cannot evaluate this loss.*all 4 epochs"):
+        est = fit_chunks(OddLoss(loss="my_loss", tol=10.0, n_iter_no_change=1), pieces,
+                         epochs=4, classes=[0, 1, 2])
+    assert est.n_iter_ == 4
+
+
+def test_estimators_that_cannot_stream_say_what_to_do():
+    from sklearn.linear_model import Lasso as SkLasso
+    from sklearn.linear_model import Ridge as SkRidge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _data(n=100)
+    pieces = _pieces(X, y, [50, 50])
+    with pytest.raises(TypeError, match=r"cannot fit Ridge.*any estimator with partial_fit.*"
+                                        r"use fastlin\.Ridge\(alpha=3\.0, fit_intercept=False\) "
+                                        r"instead") as info:
+        fit_chunks(SkRidge(alpha=3.0, fit_intercept=False), pieces)
+    unused = str(info.value).partition("no use for: ")[2].rstrip(").").split(", ")
+    assert not set(unused) & set(Ridge().get_params())  # only parameters fastlin's Ridge lacks
+    pipe = make_pipeline(StandardScaler(), Ridge())
+    with pytest.raises(TypeError, match=r"cannot fit Pipeline.*Fit the preprocessing on a sample"
+                                        r".*transform every piece.*fit_chunks\(pipe\[-1\]"):
+        fit_chunks(pipe, pieces)
+    with pytest.raises(TypeError, match=r"cannot fit Lasso.*penalty='l1'"):
+        fit_chunks(SkLasso(), pieces)
+    with pytest.raises(TypeError, match=r"needs an estimator instance.*Ridge\(\.\.\.\)"):
+        fit_chunks(Ridge, pieces)
+    # the estimator is checked before a single piece is read
+    with pytest.raises(TypeError, match="cannot fit Lasso"):
+        fit_chunks(SkLasso(), iter([]))

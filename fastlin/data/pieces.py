@@ -33,6 +33,9 @@ class Piece(NamedTuple):
         scikit-learn's own.
     where : str or None
         The name with the rows when they are known ("chunk 3 (rows 300-399)").
+    start : int or None
+        The index of the piece's first row in the whole data, when known (None for a piece read
+        out of order).
     """
 
     X: object
@@ -40,6 +43,7 @@ class Piece(NamedTuple):
     sample_weight: np.ndarray | None
     name: str | None = None
     where: str | None = None
+    start: int | None = 0
 
 
 def piece_name(kind, k, start=None, stop=None):

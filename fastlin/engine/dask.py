@@ -139,7 +139,8 @@ def block_piece(Xb, yb, wb, k, start, stop, n_features, numeric_y):
     yb = check_piece_y(yb, Xb.shape[0], where, numeric=numeric_y)
     if isinstance(wb, float):
         wb = np.full(Xb.shape[0], wb)
-    return Piece(np.ascontiguousarray(Xb), yb, check_piece_weight(wb, Xb.shape[0], where), name, where)
+    return Piece(np.ascontiguousarray(Xb), yb, check_piece_weight(wb, Xb.shape[0], where), name,
+                 where, start)
 
 
 def _on_block(fn, Xb, yb, wb, k, start, stop, n_features, numeric_y, *args):

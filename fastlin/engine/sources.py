@@ -8,7 +8,8 @@ Every full-data computation of fastlin is a reduction written once against this 
 * ``source.prepare(fn, *args)``: a source of ``fn(piece, *args)`` (per-piece set-up reused by every
   later pass: label codes, the kernels' view of X); kept in memory (arrays), on the workers (Dask),
   or recomputed on each pass (chunks, which cannot be held);
-* ``source.pieces(order=None)``: the validated pieces one at a time (streaming fits).
+* ``source.pieces(order=None)``: the validated pieces one at a time (streaming fits); ``order``
+  is a sequence of piece indices (indexable sources) or a :class:`ShuffleBuffer` (any source).
 
 Kinds: :class:`ArraySource` (in-memory arrays, memmaps, CSR: one piece, validated with scikit-learn's
 rules by the estimator, walked in row blocks by the statistic itself), :class:`ChunkSource`
@@ -18,13 +19,15 @@ workers, tree reduction). ``numeric_y`` selects the y rule of the pieces (regres
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .._progress import progress_bar
 from ..data.pieces import (Piece, check_piece_weight, check_piece_X, check_piece_y,
                            piece_name)
 
-__all__ = ["Source", "ArraySource", "ChunkSource", "Prepared", "fold"]
+__all__ = ["Source", "ArraySource", "ChunkSource", "Prepared", "ShuffleBuffer", "fold"]
 
 
 def fold(parts, combine):
@@ -79,6 +82,49 @@ class _Lazy:
         return self.source.map_reduce(lambda p: fn(prep(p, *pargs), *args), combine)
 
 
+class ShuffleBuffer:
+    """A random piece order for a source that can only be read front to back.
+
+    The pieces are read once, in the source's order, into a buffer of at most ``size`` pieces;
+    once it is full, each step hands out a piece of the buffer drawn uniformly at random and reads
+    the next one into its place; at the end of the source the rest of the buffer is handed out in
+    random order (the "shuffle buffer" of TensorFlow's ``tf.data.Dataset.shuffle``).
+
+    Every piece is handed out exactly once; the source is read once; memory is ``size`` pieces
+    (a piece is handed out before the next one is read).
+    The order is only *locally* random: a piece is handed out no earlier than ``size - 1`` places
+    before its position in the source (``size >= n_pieces``: a uniform random permutation;
+    ``size == 1``: the source order). Deterministic for a given ``rng`` state and source.
+
+    Parameters
+    ----------
+    size : int
+        Pieces held at most (>= 1).
+    rng : numpy.random.Generator
+        Drawn from at every step; keep one generator across epochs for a new order per epoch.
+    """
+
+    def __init__(self, size, rng):
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"shuffle_buffer must be an integer >= 1, got {size!r}.")
+        self.size, self.rng = int(size), rng
+
+    def reorder(self, items):
+        """Yield ``items`` (an iterable, read front to back) in the buffer's random order.
+
+        A piece is handed out before the next one is read: ``size`` pieces are held at most.
+        """
+        it = iter(items)
+        buf = list(itertools.islice(it, self.size))
+        while buf:
+            j = int(self.rng.integers(len(buf)))
+            buf[j], buf[-1] = buf[-1], buf[j]
+            out = buf.pop()
+            yield out
+            out = None
+            buf.extend(itertools.islice(it, 1))
+
+
 class ArraySource(Source):
     """An in-memory X (ndarray, np.memmap, CSR/CSC), already validated: a single piece.
 
@@ -107,8 +153,10 @@ class ChunkSource(Source):
 
     A *re-iterable* source is a sequence, an object whose ``__iter__`` returns a fresh iterator
     each time, or a zero-argument callable returning a fresh iterable; a generator or an iterator
-    is *one-shot*. Sequences can also be visited in any order (``pieces(order)``). Each piece is
-    validated as it is read (:mod:`fastlin.data.pieces`); ``n_features`` and ``dtype`` are known
+    is *one-shot*. Sequences can also be visited in any order of indices (``pieces(order)``);
+    any source in the locally random order of a :class:`ShuffleBuffer` (``pieces(buffer)``, one
+    read of the source, ``buffer.size`` pieces held). Each piece is validated as it is read
+    (:mod:`fastlin.data.pieces`); ``n_features`` and ``dtype`` are known
     once a piece has been read (float64 as soon as one piece is float64).
     """
 
@@ -133,7 +181,7 @@ class ChunkSource(Source):
         self._y_shape = None
 
     def _raw(self, order):
-        if order is not None:
+        if order is not None and not isinstance(order, ShuffleBuffer):
             if self.sequence is None:
                 raise TypeError("visiting the chunks in a chosen order (shuffle=True) needs chunks "
                                 "that can be indexed, such as a list.")
@@ -148,9 +196,14 @@ class ChunkSource(Source):
         return enumerate(it)
 
     def pieces(self, order=None):
+        """The validated pieces: in the source's order, by index (``order`` a sequence of
+        indices; indexable sources only) or in a :class:`ShuffleBuffer`'s order."""
         bar = progress_bar(None, "pass over the chunks", self.verbose, unit="chunk")
         try:
-            yield from self._pieces(order, bar)
+            if isinstance(order, ShuffleBuffer):
+                yield from order.reorder(self._pieces(None, bar))
+            else:
+                yield from self._pieces(order, bar)
         finally:
             bar.close()
 
@@ -183,4 +236,4 @@ class ChunkSource(Source):
             where = piece_name("chunk", k, start, start + m) if order is None else name
             start += m
             bar.update(1)
-            yield Piece(X, y, sw, name, where)
+            yield Piece(X, y, sw, name, where, start - m if order is None else None)
