@@ -60,17 +60,23 @@ from sklearn.utils.multiclass import unique_labels
 from . import linear_model
 from ._registry import LOSSES
 from .engine.sources import ChunkSource, ShuffleBuffer
-from .linear_model import LinearRegression, LogisticRegression, Perceptron, Ridge
+from .linear_model import (ElasticNet, ElasticNetCV, Lasso, LassoCV, LinearRegression,
+                           LogisticRegression, Perceptron, Ridge, RidgeCV)
 from .linear_model._partial import fit_dask_sgd, fit_partial, warn_one_shot
 
 __all__ = ["fit_chunks", "fit_sgd_dask"]
 
+#: fastlin estimators whose ``fit`` takes a whole source (statistics in one pass, or one pass per
+#: L-BFGS evaluation); everything else is streamed through ``partial_fit``.
+WHOLE_SOURCE_ESTIMATORS = (LinearRegression, Ridge, RidgeCV, Lasso, ElasticNet, LassoCV,
+                           ElasticNetCV, LogisticRegression)
+
 
 #: estimators of other libraries that fastlin fits exactly from per-piece statistics
-_FASTLIN_TWINS = {"Ridge": "Ridge", "LinearRegression": "LinearRegression",
-                  "LogisticRegression": "LogisticRegression"}
+_FASTLIN_TWINS = {est.__name__: est.__name__ for est in WHOLE_SOURCE_ESTIMATORS}
 
-_WHAT_FITS = ("fit_chunks fits fastlin's LinearRegression and Ridge (one pass, exact), fastlin's "
+_WHAT_FITS = ("fit_chunks fits fastlin's LinearRegression, Ridge, RidgeCV, Lasso, ElasticNet, "
+              "LassoCV and ElasticNetCV (statistics from one pass, exact), fastlin's "
               "LogisticRegression (lbfgs, one pass per evaluation, exact) and any estimator with "
               "partial_fit (fastlin's or scikit-learn's SGDClassifier, SGDRegressor, Perceptron, "
               "PassiveAggressiveClassifier, MultinomialNB, ...: epochs of partial_fit).")
@@ -109,10 +115,9 @@ def cannot_stream(est):
     elif type(est).__module__.startswith("sklearn.") and name in _FASTLIN_TWINS:
         advice = f"For scikit-learn's {name}, {_twin_advice(est, name)}"
     else:
-        advice = ("Use one of those (for a linear model: fastlin.Ridge/LinearRegression/"
-                  "LogisticRegression, or fastlin.SGDRegressor/SGDClassifier with the penalty "
-                  "you need, e.g. penalty='l1' for a Lasso), or fit it on a sample of the data "
-                  "that fits in memory.")
+        advice = ("Use one of those (for a linear model: fastlin's estimator of the same kind, "
+                  "or fastlin.SGDRegressor/SGDClassifier with the penalty you need, e.g. "
+                  "penalty='l1'), or fit it on a sample of the data that fits in memory.")
     return TypeError(head + _WHAT_FITS + " " + advice)
 
 
@@ -240,14 +245,13 @@ def fit_chunks(estimator, chunks, *, epochs=None, classes=None, shuffle=False, r
     >>> bool(np.allclose(a.coef_, b.coef_, rtol=0, atol=1e-12))
     True
     """
-    if isinstance(estimator, type) or not (
-            isinstance(estimator, (LinearRegression, Ridge, LogisticRegression))
-            or hasattr(estimator, "partial_fit")):
+    if isinstance(estimator, type) or not (isinstance(estimator, WHOLE_SOURCE_ESTIMATORS)
+                                           or hasattr(estimator, "partial_fit")):
         raise cannot_stream(estimator)
     if verbose is None:
         verbose = bool(getattr(estimator, "verbose", 0))
     source = ChunkSource(chunks, verbose=verbose)
-    if isinstance(estimator, (LinearRegression, Ridge, LogisticRegression)):
+    if isinstance(estimator, WHOLE_SOURCE_ESTIMATORS):
         return estimator.fit(source, None)
     order = _piece_order(source, shuffle, shuffle_buffer, random_state)
     return _fit_sgd_chunks(estimator, source, epochs, classes, order)

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+import fastlin
 import fastlin._progress as progress
 from fastlin import LinearRegression, Ridge
 from fastlin.streaming import fit_chunks
@@ -501,6 +502,7 @@ def test_sklearn_sgd_early_stop_and_unknown_loss():
 
 
 def test_estimators_that_cannot_stream_say_what_to_do():
+    from sklearn.linear_model import HuberRegressor
     from sklearn.linear_model import Lasso as SkLasso
     from sklearn.linear_model import Ridge as SkRidge
     from sklearn.pipeline import make_pipeline
@@ -518,10 +520,26 @@ def test_estimators_that_cannot_stream_say_what_to_do():
     with pytest.raises(TypeError, match=r"cannot fit Pipeline.*Fit the preprocessing on a sample"
                                         r".*transform every piece.*fit_chunks\(pipe\[-1\]"):
         fit_chunks(pipe, pieces)
-    with pytest.raises(TypeError, match=r"cannot fit Lasso.*penalty='l1'"):
-        fit_chunks(SkLasso(), pieces)
+    with pytest.raises(TypeError, match=r"cannot fit Lasso.*use fastlin\.Lasso\(alpha=0\.5\) "
+                                        r"instead"):
+        fit_chunks(SkLasso(alpha=0.5), pieces)
+    with pytest.raises(TypeError, match=r"cannot fit HuberRegressor.*penalty='l1'"):
+        fit_chunks(HuberRegressor(), pieces)
     with pytest.raises(TypeError, match=r"needs an estimator instance.*Ridge\(\.\.\.\)"):
         fit_chunks(Ridge, pieces)
     # the estimator is checked before a single piece is read
     with pytest.raises(TypeError, match="cannot fit Lasso"):
         fit_chunks(SkLasso(), iter([]))
+
+
+@pytest.mark.parametrize("make", [lambda: fastlin.RidgeCV(alphas=[0.1, 1.0, 10.0], cv=4),
+                                  lambda: fastlin.Lasso(alpha=0.05, tol=1e-10),
+                                  lambda: fastlin.ElasticNetCV(l1_ratio=[0.5, 1.0], cv=3,
+                                                               tol=1e-10)])
+def test_fit_chunks_forwards_the_statistics_estimators(make):
+    X, y = _data(n=1200, d=5)
+    pieces = _pieces(X, y, [400, 400, 400])
+    est = fit_chunks(make(), pieces)
+    ref = make().fit(X, y)
+    _assert_same_model(est, ref, 1e-8)
+    assert est.n_features_in_ == 5

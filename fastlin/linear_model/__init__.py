@@ -13,10 +13,17 @@ import importlib
 ESTIMATORS = {
     "LinearRegression": "._ridge",
     "Ridge": "._ridge",
+    "RidgeCV": "._ridge_cv",
     "Perceptron": "._perceptron",
     "SGDClassifier": "._stochastic",
     "SGDRegressor": "._stochastic",
     "LogisticRegression": "._logistic",
+    "Lasso": "._coordinate",
+    "ElasticNet": "._coordinate",
+    "LassoCV": "._coordinate",
+    "ElasticNetCV": "._coordinate",
+    "enet_path": "._coordinate",
+    "lasso_path": "._coordinate",
 }
 
 __all__ = sorted(ESTIMATORS)
