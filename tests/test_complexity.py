@@ -364,3 +364,176 @@ def test_python_dash_m_fastlin_runs_the_cli():
     proc = subprocess.run([sys.executable, "-m", "fastlin", "bench", "complexity", "--nope"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "--nope" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# The figure, as a reader sees it at the saved size (rendered with Agg, from the saved report)
+# ------------------------------------------------------------------------------------------------
+
+QUICK_JSON = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "complexity-quick.json")
+
+
+def _figure(report):
+    from fastlin.report import plot
+
+    fig = plot.build_figure(report)
+    fig.canvas.draw()
+    return fig, fig.canvas.get_renderer()
+
+
+@pytest.fixture(scope="module")
+def quick_figure():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    with open(QUICK_JSON, encoding="utf-8") as fh:
+        report = json.load(fh)
+    fig, renderer = _figure(report)
+    yield report, fig, renderer
+    plt.close(fig)
+
+
+def _legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_plot_legend_names_the_crossover_lines(quick_figure):
+    report, fig, _ = quick_figure
+    ax_n, _, ax_c = fig.axes[:3]
+    cross = {c["along"]: c for c in report["crossover"]}
+    texts = _legend_texts(ax_n)
+    measured = [t for t in texts if t.startswith("measured crossover")]
+    assert len(measured) == 1 and f"{cross['N']['measured']:,.0f}" in measured[0]
+    assert any(t.startswith("model's crossover") for t in texts)
+    # The dashed vertical line is the artist the legend entry names.
+    dashed = [ln for ln in ax_n.lines if ln.get_label() == measured[0]]
+    assert dashed and dashed[0].get_linestyle() == "--"
+    # Along D this run measured no crossover: the legend says so rather than drawing nothing.
+    assert cross["D"]["measured"] is None
+    assert any("no crossover" in t and "SGD cheaper" in t for t in _legend_texts(ax_c))
+
+
+def test_plot_explains_theory_and_the_model_constant_k(quick_figure):
+    report, fig, _ = quick_figure
+    from matplotlib.text import Text
+
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible()]
+    k = report["machine"]["run"]["model_constants"]["k"]
+    sgd_d = next(s for s in report["series"]
+                 if s["name"] == "sgd_to_tolerance" and s["vary"] == "D")
+    assert any(f"theory {sgd_d['theory']:.2f}" in t for t in _legend_texts(fig.axes[2]))
+    caption = " ".join(" ".join(t.split()) for t in texts)  # unwrapped
+    assert f"k = {k:.0f}" in caption
+    assert "E = max(1, k·D/N) epochs" in caption and "epoch constant" in caption
+    assert "theory" in caption and "the exponent the operation count predicts" in caption
+    assert f"SGD to tolerance along D: {sgd_d['theory']:.2f}" in caption
+
+
+def test_plot_fonts_are_readable_at_the_saved_size(quick_figure, tiny_run, tmp_path):
+    from matplotlib.text import Text
+
+    from fastlin.report import plot
+
+    _, fig, _ = quick_figure
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert len(texts) > 50
+    small = [(t.get_text(), t.get_fontsize()) for t in texts
+             if t.get_fontsize() * plot.SAVE_DPI / 72 < 13.5]  # 13.5 px: 9.7 pt at 100 dpi
+    assert not small
+    # The saved image is at SAVE_DPI: its pixels are the figure's inches times that.
+    out = tmp_path / "p.png"
+    plot.write_plot(json.loads(tiny_run[1].read_text()), str(out))
+    head = out.read_bytes()[16:24]
+    size = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
+    w, h = fig.get_size_inches() * plot.SAVE_DPI
+    assert size == (round(w), round(h))
+
+
+def _tick_boxes(axis, renderer):
+    lo, hi = sorted(axis.get_view_interval())
+    out = []
+    for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+        label = tick.label1
+        if label.get_visible() and label.get_text() and lo * 0.999 <= tick.get_loc() <= hi * 1.001:
+            # Padded by a third of the font size: labels closer than that run together.
+            pad = label.get_fontsize() * label.figure.dpi / 72 / 6
+            out.append((label.get_text(), label.get_window_extent(renderer).padded(pad)))
+    return out
+
+
+def _check_ticks(fig, renderer):
+    for ax in fig.axes[:3]:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = _tick_boxes(axis, renderer)
+            assert len(boxes) >= 2, (ax.get_title(), [b[0] for b in boxes])
+            for i, (ta, a) in enumerate(boxes):
+                for tb, b in boxes[i + 1:]:
+                    assert not a.overlaps(b), (ax.get_title(), ta, tb)
+
+
+def test_plot_tick_labels_do_not_overlap(quick_figure, tiny_run):
+    _, fig, renderer = quick_figure
+    _check_ticks(fig, renderer)
+    import matplotlib.pyplot as plt
+
+    tiny_fig, tiny_renderer = _figure(json.loads(tiny_run[1].read_text()))
+    try:
+        _check_ticks(tiny_fig, tiny_renderer)
+    finally:
+        plt.close(tiny_fig)
+
+
+def test_plot_epoch_labels_clear_of_every_marker(quick_figure):
+    from fastlin.report import plot
+
+    _, fig, renderer = quick_figure
+    for ax in (fig.axes[0], fig.axes[2]):
+        labels = [t for t in ax.texts if t.get_text().isdigit()]
+        assert len(labels) >= 9
+        markers = plot._marker_boxes(ax)
+        for t in labels:
+            box = t.get_window_extent(renderer)
+            assert not any(box.overlaps(m) for m in markers), (ax.get_title(), t.get_text())
+            assert all(not box.overlaps(o.get_window_extent(renderer))
+                       for o in labels if o is not t)
+
+
+def test_plot_gram_and_closed_form_are_told_apart(quick_figure):
+    from matplotlib.colors import same_color
+
+    _, fig, _ = quick_figure
+    ax = fig.axes[0]
+
+    def lines(color, with_marker):
+        return [ln for ln in ax.lines if same_color(ln.get_color(), color)
+                and (ln.get_marker() not in ("None", None, "")) == with_marker]
+
+    gram, closed = lines("tab:blue", True), lines("tab:red", True)
+    assert gram and closed
+    # Different marker shapes and sizes: the closed form's squares frame Gram's circles.
+    assert {ln.get_marker() for ln in gram}.isdisjoint({ln.get_marker() for ln in closed})
+    assert min(ln.get_markersize() for ln in closed) > 1.5 * max(ln.get_markersize()
+                                                                  for ln in gram)
+    # The closed form's fit is a broad band under Gram's thin line.
+    g_fit = max(ln.get_linewidth() for ln in lines("tab:blue", False))
+    c_fit = max(ln.get_linewidth() for ln in lines("tab:red", False))
+    assert c_fit > 2.5 * g_fit
+    assert max(ln.get_zorder() for ln in gram) > max(ln.get_zorder() for ln in closed)
+    assert any("closed form is Gram" in t.get_text() for t in ax.texts)
+
+
+def test_replot_redraws_a_saved_report_without_measuring(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from fastlin.report import command
+
+    monkeypatch.setattr(command, "run", lambda *a, **k: pytest.fail("measured"))
+    out = tmp_path / "re.png"
+    code = cli.main(["bench", "complexity", "--replot", QUICK_JSON, "--plot", str(out)])
+    assert code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "plot written to" in capsys.readouterr().out
+    assert cli.main(["bench", "complexity", "--replot", QUICK_JSON]) == 2
+    assert "needs --plot" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"series": []}')
+    assert cli.main(["bench", "complexity", "--replot", str(bad), "--plot", str(out)]) == 2
+    assert "not a report" in capsys.readouterr().err

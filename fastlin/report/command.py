@@ -8,6 +8,7 @@ threads, memory) and raises ``ValueError``/``ImportError`` with the message to s
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from .plot import check_plot_path, write_plot
 from .runner import run
 from .text import format_report
 
-__all__ = ["Job", "prepare_job", "banner", "run_job", "publish"]
+__all__ = ["Job", "prepare_job", "banner", "run_job", "publish", "replot"]
 
 
 @dataclass(frozen=True)
@@ -107,3 +108,28 @@ def publish(report: dict, job: Job, echo=print) -> None:
     if job.plot_path:
         write_plot(report, job.plot_path)
         echo(f"plot written to {job.plot_path}")
+
+
+def replot(json_path: str, plot_path: str | None, echo=print) -> None:
+    """Redraw the plot of a saved report (``--replot JSON --plot PATH``), measuring nothing.
+
+    Raises
+    ------
+    ValueError
+        No ``plot_path``, an unwritable plot path or unknown format, or a file that is not a
+        report written by ``--json``.
+    ImportError
+        Without matplotlib.
+    """
+    if not plot_path:
+        raise ValueError("--replot needs --plot PATH (the image to write).")
+    plot_path = check_plot_path(check_writable(plot_path, "--plot"))
+    try:
+        with open(json_path, encoding="utf-8") as fh:
+            report = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--replot {json_path!r}: cannot read a JSON report ({exc}).") from None
+    if not isinstance(report, dict) or not {"machine", "series", "crossover"} <= set(report):
+        raise ValueError(f"--replot {json_path!r} is not a report written by --json.")
+    write_plot(report, plot_path)
+    echo(f"plot written to {plot_path}")
