@@ -15,6 +15,8 @@ __all__ = [
     "LOSSES",
     "PENALTIES",
     "SCHEDULES",
+    "PA_SCHEDULES",
+    "PA_LOSSES",
     "REGRESSION_LOSSES",
     "CLASSIFICATION_LOSSES",
     "lookup",
@@ -71,8 +73,21 @@ PENALTIES: dict[str, int] = {"none": 0, "l2": 1, "l1": 2, "elasticnet": 3}
 
 #: learning-rate schedule name -> code.
 #: constant: eta = eta0; optimal: eta = 1 / (alpha (t0 + t)) (Bottou's heuristic t0);
-#: invscaling: eta = eta0 / t^power_t; adaptive: eta0, divided by 5 when progress stalls.
-SCHEDULES: dict[str, int] = {"constant": 0, "optimal": 1, "invscaling": 2, "adaptive": 3}
+#: invscaling: eta = eta0 / t^power_t; adaptive: eta0, divided by 5 when progress stalls;
+#: pa1 / pa2: the passive-aggressive steps of Crammer et al. (2006), as scikit-learn 1.9 defines
+#: them: the step along x is tau = min(C, loss / ||x||^2) (PA-I) or loss / (||x||^2 + 1 / (2 C))
+#: (PA-II) with ``eta0`` as the aggressiveness C, signed by y (hinge) or by y - p (regression); the
+#: penalty's shrink uses eta = eta0. Per-sample only (see :data:`PA_SCHEDULES`).
+SCHEDULES: dict[str, int] = {"constant": 0, "optimal": 1, "invscaling": 2, "adaptive": 3,
+                             "pa1": 4, "pa2": 5}
+
+#: The passive-aggressive schedules: defined per sample (a step from one sample's loss and
+#: ||x||^2), so the estimators accept them with ``batch_size=1`` only.
+PA_SCHEDULES: tuple[str, ...] = ("pa1", "pa2")
+
+#: task -> the one loss the passive-aggressive schedules take (scikit-learn's rule: hinge for a
+#: classifier, epsilon_insensitive for a regressor).
+PA_LOSSES: dict[str, str] = {"classification": "hinge", "regression": "epsilon_insensitive"}
 
 
 def lookup(table: dict, name, what: str):

@@ -2,6 +2,8 @@
 
     fastlin bench complexity [--quick | --full] [--sizes KEY=VALUES ...] [--json PATH] [--plot PATH]
                              [--dtype float32|float64] [--seed N]
+    fastlin compile          fill Numba's disk cache for every kernel, dtype and layout
+    fastlin bench complexity --replot JSON --plot PATH     (redraw a saved report's plot)
 
 Exit codes: 0 success; 2 bad input (unknown option, malformed ``--sizes``, unwritable output path,
 a sweep that would not fit in memory, matplotlib missing for ``--plot``) — all reported before any
@@ -49,7 +51,30 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK", parser_class=_Parser)
     bsub.required = True
     _add_complexity(bsub)
+    _add_compile(sub)
     return parser
+
+
+def _add_compile(sub) -> None:
+    """The ``compile`` subcommand: fill the disk cache ahead of time."""
+    cp = sub.add_parser(
+        "compile",
+        help="compile every kernel ahead of time into Numba's disk cache",
+        description=(
+            "Fit each estimator family on tiny data of every dtype (float64, float32) and layout "
+            "(dense, CSR), which compiles the kernels a real fit uses and writes them to Numba's "
+            "disk cache. Run it once at image build time with NUMBA_CACHE_DIR set."
+        ),
+    )
+    cp.set_defaults(handler=_cmd_compile)
+
+
+def _cmd_compile(args) -> int:
+    """``fastlin compile``: one line per compiled family/dtype/layout, then a summary."""
+    # Imported here for the reason given in _cmd_complexity.
+    from .report import compile as aot
+
+    return EXIT_OK if aot.run(echo=print) == 0 else EXIT_FAILURE
 
 
 def _add_complexity(bsub) -> None:
@@ -80,6 +105,8 @@ def _add_complexity(bsub) -> None:
                          "needed is checked first.")
     cx.add_argument("--json", metavar="PATH", help="write the report as JSON")
     cx.add_argument("--plot", metavar="PATH", help="write a log-log plot (needs matplotlib)")
+    cx.add_argument("--replot", metavar="JSON",
+                    help="measure nothing: redraw --plot PATH from a report saved with --json")
     cx.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                     help="dtype of X")
     cx.add_argument("--seed", type=int, default=0, help="seed of the data and SGD shuffles")
@@ -115,6 +142,8 @@ def _cmd_complexity(args) -> int:
     # `fastlin --help` and argparse's usage errors should not wait for.
     from . import report
 
+    if args.replot:
+        return _cmd_replot(args)
     try:
         job = report.prepare_job(preset=args.preset, sizes=args.sizes, json_path=args.json,
                                  plot_path=args.plot, dtype=args.dtype, seed=args.seed,
@@ -136,6 +165,20 @@ def _cmd_complexity(args) -> int:
     finally:
         close()
     report.publish(doc, job, echo=print)
+    return EXIT_OK
+
+
+def _cmd_replot(args) -> int:
+    """``fastlin bench complexity --replot JSON --plot PATH``: the figure of a saved report."""
+    from .report.command import replot
+
+    try:
+        if args.json:
+            raise ValueError("--replot reads a report; it cannot be combined with --json.")
+        replot(args.replot, args.plot)
+    except (ValueError, ImportError) as exc:
+        print(f"fastlin bench complexity: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

@@ -100,6 +100,23 @@ def _rows(X):
     return row
 
 
+def naive_pa_update(schedule, loss, p, y, eps, C, vals):
+    """Passive-aggressive update (Crammer et al. 2006, scikit-learn's form): tau along x.
+
+    PA-I ``tau = min(C, loss / ||x||^2)`` (no step when x = 0), PA-II
+    ``tau = loss / (||x||^2 + 1 / (2 C))``; signed by y for hinge, else by y - p.
+    """
+    sq = float(np.sum(vals * vals))
+    lv = naive_loss(loss, p, y, eps)
+    if schedule == "pa1":
+        tau = 0.0 if sq == 0.0 else min(C, lv / sq)
+    else:
+        tau = lv / (sq + 1.0 / (2.0 * C))
+    if loss == "hinge":
+        return tau * y
+    return tau if y - p >= 0.0 else -tau
+
+
 def naive_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, *, loss, penalty, schedule,
                 alpha, l1_ratio, eta0, power_t, epsilon, fit_intercept, average_start,
                 opt_init=0.0):
@@ -124,6 +141,9 @@ def naive_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, *, loss, pena
         sumloss += sample_weight[i] * naive_loss(loss, p, y[i], epsilon)
         g = min(max(naive_dloss(loss, p, y[i], epsilon), -1e12), 1e12)
         update = -eta * g * sample_weight[i]
+        if schedule in ("pa1", "pa2"):
+            tau = naive_pa_update(schedule, loss, p, y[i], epsilon, eta0, vals)
+            update = tau * sample_weight[i]
         if penalty in ("l2", "elasticnet"):
             w *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
         if update != 0.0:

@@ -61,7 +61,7 @@ BAD = [
     (Ridge, "alpha", _BadType()),
     (Ridge, "fit_intercept", "no"),
     (Ridge, "fit_intercept", 0),
-    (LogisticRegression, "penalty", "elasticnet"),
+    (LogisticRegression, "penalty", "ridge"),
     (LogisticRegression, "penalty", "L2"),
     (LogisticRegression, "penalty", "none"),
     (LogisticRegression, "penalty", 2),
@@ -89,7 +89,20 @@ BAD = [
     (LogisticRegression, "random_state", "seed"),
     (LogisticRegression, "random_state", -1),
     (LogisticRegression, "random_state", 1.5),
-    (LogisticRegression, "solver", "newton-cg"),
+    (LogisticRegression, "solver", "newton"),
+    (LogisticRegression, "solver", "SAGA"),
+    (LogisticRegression, "l1_ratio", 1.5),
+    (LogisticRegression, "l1_ratio", -0.1),
+    (LogisticRegression, "l1_ratio", np.nan),
+    (LogisticRegression, "l1_ratio", "half"),
+    (LogisticRegression, "dual", "no"),
+    (LogisticRegression, "dual", None),
+    (LogisticRegression, "intercept_scaling", 0.0),
+    (LogisticRegression, "intercept_scaling", -1),
+    (LogisticRegression, "intercept_scaling", np.nan),
+    (LogisticRegression, "intercept_scaling", None),
+    (LogisticRegression, "n_jobs", 1.5),
+    (LogisticRegression, "n_jobs", "all"),
     (LogisticRegression, "solver", "LBFGS"),
     (LogisticRegression, "solver", None),
     (LogisticRegression, "verbose", -1),
@@ -161,7 +174,7 @@ SGD_BAD = [
     (SGDClassifier, "learning_rate", "fast"),
     (SGDClassifier, "learning_rate", "Optimal"),
     (SGDClassifier, "learning_rate", None),
-    (SGDRegressor, "learning_rate", "pa1"),  # scikit-learn's passive-aggressive schedules
+    (SGDRegressor, "learning_rate", "pa3"),  # not a passive-aggressive schedule (pa1, pa2 are)
     (SGDClassifier, "eta0", 0.0),
     (SGDClassifier, "eta0", -0.01),
     (SGDClassifier, "eta0", np.nan),
@@ -291,18 +304,47 @@ def test_ridge_per_target_alpha_checked_by_ridge_alphas():
         Ridge(alpha=[1.0, -1.0]).fit(X, Y)
 
 
-@pytest.mark.parametrize("solver", ["lbfgs"])
-def test_l1_needs_a_stochastic_solver(solver):
+@pytest.mark.parametrize("params", [dict(l1_ratio=1.0), dict(l1_ratio=0.3),
+                                    dict(penalty="l1"), dict(penalty="elasticnet", l1_ratio=0.5),
+                                    dict(penalty="l1", C=np.inf)], ids=repr)
+def test_l1_is_rejected_by_lbfgs(params):
+    # as scikit-learn 1.9: lbfgs is smooth-only (an explicit penalty='l1' even with C=inf)
     X, y = _classification()
-    with pytest.raises(ValueError, match=r"penalty='l1' is not supported by solver='lbfgs'.*"
-                                         r"'sgd', 'minibatch' or 'gd'"):
-        LogisticRegression(penalty="l1", solver=solver).fit(X, y)
+    with warnings.catch_warnings(), pytest.raises(
+            ValueError, match=r"Solver lbfgs supports only 'l2' or None penalties.*'proximal'"):
+        warnings.simplefilter("ignore", FutureWarning)
+        LogisticRegression(solver="lbfgs", **params).fit(X, y)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "minibatch", "gd"])
-def test_l1_with_a_stochastic_solver_passes_validation(solver):
+@pytest.mark.parametrize("solver", ["proximal", "saga", "sgd", "minibatch", "gd"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_l1_with_a_proximal_or_stochastic_solver_passes_validation(solver, l1_ratio):
     # _check_params is the entry point fastlin.streaming and fastlin._dask call
-    LogisticRegression(penalty="l1", solver=solver)._check_params()
+    LogisticRegression(l1_ratio=l1_ratio, solver=solver)._check_params()
+
+
+@pytest.mark.parametrize("solver", ["liblinear", "newton-cg", "newton-cholesky", "sag"])
+def test_sklearn_only_solvers_raise_naming_the_alternative(solver):
+    # declared (scikit-learn accepts them), then refused with what fastlin offers instead
+    with pytest.raises(ValueError, match=rf"solver='{solver}' is not implemented by fastlin: "
+                                         r".*fastlin's solvers: 'lbfgs', 'proximal'"):
+        LogisticRegression(solver=solver)._check_params()
+
+
+def test_dual_true_raises_like_sklearn():
+    X, y = _classification()
+    with pytest.raises(ValueError, match="Solver lbfgs supports only dual=False, got dual=True"):
+        LogisticRegression(dual=True).fit(X, y)
+
+
+def test_penalty_is_deprecated_like_sklearn():
+    X, y = _classification()
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated in version 1.8"):
+        old = LogisticRegression(penalty="l1", solver="saga", C=0.1).fit(X, y)
+    new = LogisticRegression(l1_ratio=1.0, solver="saga", C=0.1).fit(X, y)
+    np.testing.assert_array_equal(old.coef_, new.coef_)
+    with pytest.warns(UserWarning, match="Setting penalty=None will ignore the C"):
+        LogisticRegression(penalty=None, C=0.5).fit(X, y)
 
 
 def test_check_params_validates_the_declared_constraints():
@@ -376,7 +418,8 @@ def test_logistic_C_inf_is_no_penalty():
     # as scikit-learn's LogisticRegression: C in (0, inf], C=inf means no penalty
     X, y = _classification()
     inf = LogisticRegression(C=np.inf).fit(X, y)
-    none = LogisticRegression(penalty=None).fit(X, y)
+    with pytest.warns(FutureWarning, match="penalty"):
+        none = LogisticRegression(penalty=None).fit(X, y)
     assert np.all(np.isfinite(inf.coef_))
     np.testing.assert_allclose(inf.coef_, none.coef_, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(inf.objective_, none.objective_, rtol=1e-12)
@@ -387,9 +430,10 @@ def test_logistic_max_iter_zero():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = LogisticRegression(max_iter=0).fit(X, y)
-    # scipy's L-BFGS-B with maxiter=0 still takes its first step (as scikit-learn's lbfgs does)
+    # scipy's L-BFGS-B with maxiter=0 still takes its first step (as scikit-learn's lbfgs does);
+    # n_iter_ is capped at max_iter, as scikit-learn's
     assert np.all(np.isfinite(clf.coef_))
-    assert clf.n_iter_[0] <= 1
+    assert clf.n_iter_.tolist() == [0]
 
 
 @pytest.mark.parametrize(
@@ -397,6 +441,20 @@ def test_logistic_max_iter_zero():
     [
         dict(penalty=None),
         dict(penalty="l2", C=1e-6),
+        dict(C=np.inf),
+        dict(l1_ratio=0.5, solver="proximal"),
+        dict(l1_ratio=1, solver="saga", C=0.5),
+        dict(l1_ratio=np.float32(0.25), solver="sgd"),
+        dict(l1_ratio=None),
+        dict(penalty="elasticnet", l1_ratio=0.5, solver="saga"),
+        dict(dual=False),
+        dict(dual=np.bool_(False)),
+        dict(intercept_scaling=10.0),
+        dict(intercept_scaling=1),
+        dict(n_jobs=None),
+        dict(n_jobs=1),
+        dict(n_jobs=-1),
+        dict(n_jobs=np.int64(2)),
         dict(tol=0.0),
         dict(tol=0),
         dict(C=1),

@@ -17,7 +17,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import compute_class_weight
 
 import fastlin
-from fastlin._registry import CLASSIFICATION_LOSSES, LOSSES, PENALTIES, REGRESSION_LOSSES, SCHEDULES
+from fastlin._registry import (
+    CLASSIFICATION_LOSSES,
+    LOSSES,
+    PA_SCHEDULES,
+    PENALTIES,
+    REGRESSION_LOSSES,
+    SCHEDULES,
+)
 from fastlin.linear_model._perceptron import Perceptron
 from fastlin.linear_model._stochastic import SGDClassifier, SGDRegressor
 
@@ -107,7 +114,11 @@ def test_classifier_matches_sklearn_trajectory(loss, penalty):
         assert ours.t_ == ref.t_ and ours.n_iter_ == ref.n_iter_
 
 
-@pytest.mark.parametrize("schedule", list(SCHEDULES))
+# the passive-aggressive schedules take one loss only: their own tests below
+GRADIENT_SCHEDULES = [name for name in SCHEDULES if name not in PA_SCHEDULES]
+
+
+@pytest.mark.parametrize("schedule", GRADIENT_SCHEDULES)
 @pytest.mark.parametrize("loss", SK_REGRESSION_LOSSES)
 def test_regressor_matches_sklearn_trajectory(loss, schedule):
     X, y = _reg_data()
@@ -123,6 +134,98 @@ def test_regressor_matches_sklearn_trajectory(loss, schedule):
     ref = sk.SGDRegressor(**kw).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-9, atol=1e-11)
+
+
+# ---- passive-aggressive schedules (scikit-learn >= 1.8 has them in SGDClassifier/Regressor) -----
+
+SK_HAS_PA = any("pa1" in getattr(c, "options", ())
+                for c in sk.SGDClassifier._parameter_constraints["learning_rate"])
+
+
+@pytest.mark.skipif(not SK_HAS_PA, reason="scikit-learn's SGD has no learning_rate='pa1'/'pa2'")
+@pytest.mark.parametrize("average", [False, 40])
+@pytest.mark.parametrize("penalty", [None, "l2", "l1"])
+@pytest.mark.parametrize("schedule", PA_SCHEDULES)
+def test_passive_aggressive_matches_sklearn_sgd(schedule, penalty, average):
+    """Same steps as scikit-learn's SGD with learning_rate='pa1'/'pa2' (one-vs-rest classifier
+    with class weights, and a regressor), so the models agree to rounding; the default tol too,
+    whose stopping objective is the loss alone for these schedules."""
+    if average and penalty == "l1":
+        pytest.skip("the averaged model differs with L1 by design (see the module docstring)")
+    X, y = _clf_data()
+    kw = dict(learning_rate=schedule, eta0=0.3, penalty=penalty, alpha=1e-3, shuffle=False,
+              max_iter=6, tol=None, average=average)
+    for extra in (dict(), dict(class_weight={0: 2.0, 1: 0.5, 2: 1.0}), dict(tol=1e-3)):
+        ours = SGDClassifier(loss="hinge", **{**kw, **extra}).fit(X, y)
+        ref = sk.SGDClassifier(loss="hinge", **{**kw, **extra}).fit(X, y)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+        assert ours.t_ == ref.t_ and ours.n_iter_ == ref.n_iter_
+    Xr, yr = _reg_data()
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, len(yr))
+    for extra in (dict(), dict(tol=1e-3)):
+        ours = SGDRegressor(loss="epsilon_insensitive", epsilon=0.2, **{**kw, **extra})
+        ref = sk.SGDRegressor(loss="epsilon_insensitive", epsilon=0.2, **{**kw, **extra})
+        ours.fit(Xr, yr, sample_weight=sw)
+        ref.fit(Xr, yr, sample_weight=sw)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+        assert ours.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.skipif(not hasattr(sk, "PassiveAggressiveClassifier"),
+                    reason="scikit-learn without PassiveAggressiveClassifier")
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_passive_aggressive_matches_sklearn_pa_estimators():
+    """PassiveAggressiveClassifier(C, loss='hinge') is pa1 without penalty, 'squared_hinge' pa2;
+    PassiveAggressiveRegressor likewise with epsilon_insensitive / squared_epsilon_insensitive."""
+    X, y = _clf_data()
+    Xr, yr = _reg_data()
+    common = dict(shuffle=False, max_iter=5, tol=None)
+    for sk_loss, schedule in (("hinge", "pa1"), ("squared_hinge", "pa2")):
+        ref = sk.PassiveAggressiveClassifier(C=0.2, loss=sk_loss, **common).fit(X, y)
+        ours = SGDClassifier(loss="hinge", learning_rate=schedule, eta0=0.2, penalty=None,
+                             **common).fit(X, y)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+    for sk_loss, schedule in (("epsilon_insensitive", "pa1"),
+                              ("squared_epsilon_insensitive", "pa2")):
+        ref = sk.PassiveAggressiveRegressor(C=0.2, loss=sk_loss, epsilon=0.1, **common)
+        ref.fit(Xr, yr)
+        ours = SGDRegressor(loss="epsilon_insensitive", learning_rate=schedule, eta0=0.2,
+                            epsilon=0.1, penalty=None, **common).fit(Xr, yr)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("schedule", PA_SCHEDULES)
+def test_passive_aggressive_steps_and_rules(schedule):
+    """pa1 caps the step at C: one mistake moves w by at most C ||x|| along x; dense, CSR and
+    partial_fit agree; the wrong loss and batches are refused, naming what is supported."""
+    X, y = _clf_data(n_classes=2)
+    kw = dict(learning_rate=schedule, eta0=0.05, penalty=None, shuffle=False, tol=None)
+    x = np.array([[3.0, 4.0], [-3.0, -4.0]])
+    clf = SGDClassifier(max_iter=1, fit_intercept=False, **kw).fit(x, [1, 0])
+    # first sample: loss 1, ||x||^2 = 25 -> tau = min(C, 1/25) = 0.04 (pa1) or 1/(25 + 10) (pa2)
+    tau = min(0.05, 1 / 25) if schedule == "pa1" else 1 / (25 + 0.5 / 0.05)
+    # second sample (-x, label -1): margin y p = 25 tau < 1, loss 1 - 25 tau: a step along x again
+    z = 25 * tau
+    tau2 = (min(0.05, (1 - z) / 25) if schedule == "pa1" else (1 - z) / (25 + 0.5 / 0.05))
+    np.testing.assert_allclose(clf.coef_, [[3.0 * (tau + tau2), 4.0 * (tau + tau2)]], rtol=1e-12)
+    dense = SGDClassifier(max_iter=3, **kw).fit(X, y)
+    csr = SGDClassifier(max_iter=3, **kw).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(csr.coef_, dense.coef_, rtol=1e-9, atol=1e-12)
+    pf = SGDClassifier(**kw)
+    for _ in range(3):
+        pf.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(pf.coef_, dense.coef_, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="only works with loss 'hinge'"):
+        SGDClassifier(loss="log_loss", learning_rate=schedule).fit(X, y)
+    with pytest.raises(ValueError, match="only works with loss 'epsilon_insensitive'"):
+        SGDRegressor(learning_rate=schedule).fit(*_reg_data())
+    with pytest.raises(ValueError, match="needs batch_size=1.*'constant'"):
+        SGDRegressor(loss="epsilon_insensitive", learning_rate=schedule, batch_size=8).fit(
+            *_reg_data())
 
 
 @pytest.mark.skipif(tuple(int(v) for v in sklearn.__version__.split(".")[:2]) < (1, 8),

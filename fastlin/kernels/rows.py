@@ -10,7 +10,7 @@ at run time:
   (``data`` float32/float64, ``indices``/``indptr`` int32 or int64), whose structure has been
   validated by :func:`fastlin.data.check_sparse_structure`: the accessors do not bounds-check.
 
-Accessors: :func:`n_rows`, :func:`row_dot`, :func:`row_axpy`, :func:`row_axpy2`,
+Accessors: :func:`n_rows`, :func:`row_dot`, :func:`row_sqnorm`, :func:`row_axpy`, :func:`row_axpy2`,
 :func:`row_axpy_l1` (with its per-feature clip :func:`l1_clip_one`), :func:`row_prefetch` and
 :func:`prefetch_ahead`. Dot products accumulate in float64 whatever the dtype of ``X``. A kernel
 may add its own accessor with :func:`is_dense_type`, :func:`is_csr_type` and
@@ -34,6 +34,7 @@ from .._jit import FASTMATH, jit
 __all__ = [
     "n_rows",
     "row_dot",
+    "row_sqnorm",
     "row_axpy",
     "row_axpy2",
     "row_axpy_l1",
@@ -131,6 +132,11 @@ def row_dot(X, i, w):
     raise NotImplementedError("row_dot is only callable from jitted code")
 
 
+def row_sqnorm(X, i):
+    """``||x_i||^2`` accumulated in float64 (the passive-aggressive step sizes)."""
+    raise NotImplementedError("row_sqnorm is only callable from jitted code")
+
+
 def row_axpy(X, i, c, w):
     """``w += c x_i`` (touches only the stored entries of a CSR row)."""
     raise NotImplementedError("row_axpy is only callable from jitted code")
@@ -190,6 +196,33 @@ def _ol_row_dot(X, i, w):
             acc = 0.0
             for k in range(_U64(indptr[i]), _U64(indptr[i + 1])):
                 acc += data[k] * w[_U64(indices[k])]
+            return acc
+
+        return impl
+    return None
+
+
+@overload(row_sqnorm, jit_options=OVERLOAD_OPTIONS)
+def _ol_row_sqnorm(X, i):
+    if is_dense_type(X):
+
+        def impl(X, i):
+            acc = 0.0
+            for j in range(X.shape[1]):
+                x = np.float64(X[i, j])
+                acc += x * x
+            return acc
+
+        return impl
+    if is_csr_type(X):
+
+        def impl(X, i):
+            data = X[0]
+            indptr = X[2]
+            acc = 0.0
+            for k in range(_U64(indptr[i]), _U64(indptr[i + 1])):
+                x = np.float64(data[k])
+                acc += x * x
             return acc
 
         return impl

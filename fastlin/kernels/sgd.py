@@ -51,7 +51,9 @@ For sample ``i`` with target ``y_i`` and weight ``s_i`` (sample weight x class w
 1. ``eta = step_size(schedule, ...)`` from ``t``;
 2. ``p = ws * (x_i . w) + b``;
 3. ``update = -eta * clip(dloss(p, y_i)) * s_i`` (clip at +-1e12, as scikit-learn; the clips are
-   counted and returned, and the estimators warn that the iterates are exploding);
+   counted and returned, and the estimators warn that the iterates are exploding); with the
+   ``pa1``/``pa2`` schedules ``update = pa_update(...) * s_i`` instead (:func:`pa_update`, from the
+   loss and ``||x_i||^2``; ``eta = eta0`` still drives the penalty's steps, as in scikit-learn);
 4. L2 / elastic-net: ``ws *= max(0, 1 - (1 - l1_ratio) eta alpha)`` (fold if ``ws < 1e-9``, or
    ``ws < 1e-4`` while averaging: see :data:`WSCALE_MIN_AVERAGING`);
 5. if ``update != 0``: ``w += (update / ws) x_i``, ``b += update`` (intercept not penalized, no
@@ -90,6 +92,7 @@ import numpy as np
 
 from .._jit import jit
 from .._registry import PENALTIES, SCHEDULES
+from .losses import HINGE
 from .losses import dloss as _dloss
 from .losses import loss as _loss
 from .rows import (
@@ -102,12 +105,14 @@ from .rows import (
     row_axpy_l1,
     row_dot,
     row_prefetch,
+    row_sqnorm,
 )
 
 __all__ = [
     "sgd_epoch",
     "epoch",
     "step_size",
+    "pa_update",
     "clip_dloss",
     "checked_dloss",
     "l2_shrink_factor",
@@ -138,6 +143,8 @@ CONSTANT = SCHEDULES["constant"]
 OPTIMAL = SCHEDULES["optimal"]
 INVSCALING = SCHEDULES["invscaling"]
 ADAPTIVE = SCHEDULES["adaptive"]
+PA1 = SCHEDULES["pa1"]
+PA2 = SCHEDULES["pa2"]
 
 # Indices into the ``state`` array.
 STATE_INTERCEPT = 0
@@ -187,6 +194,28 @@ def step_size(schedule_code, eta0, alpha, opt_init, power_t, t):
             return eta0 / math.sqrt(math.sqrt(t))
         return eta0 / t**power_t
     return eta0
+
+
+@jit
+def pa_update(schedule_code, loss_code, lv, p, y, aggressiveness, sqnorm):
+    """The passive-aggressive update of one sample (before its sample weight), scikit-learn's.
+
+    ``lv`` is the loss at ``p`` (the caller has it already: computing it here too would inline
+    the loss switch a second time into the epoch and lengthen its compile);
+    ``tau = min(C, loss / ||x||^2)`` (``pa1``; 0 when ``x = 0``) or
+    ``loss / (||x||^2 + 1 / (2 C))`` (``pa2``), ``C = aggressiveness`` (the user's ``eta0``); the
+    update is ``tau y`` for hinge and ``tau sign(y - p)`` (+ at 0) for a regression loss, the sign
+    that moves ``p`` towards ``y``. No derivative clip: tau is bounded by C (pa1) or 2 C loss.
+    """
+    if schedule_code == PA1:
+        if sqnorm == 0.0:
+            return 0.0
+        tau = min(aggressiveness, lv / sqnorm)
+    else:
+        tau = lv / (sqnorm + 0.5 / aggressiveness)
+    if loss_code == HINGE:
+        return tau * y
+    return -tau if y - p < 0.0 else tau
 
 
 @jit
@@ -303,7 +332,8 @@ def sgd_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code, pena
         Share of L1 in the penalty: pass 0 for ``l2``, 1 for ``l1``, the user's value for
         ``elasticnet`` (ignored for ``none``).
     eta0 : float
-        Step size for ``constant``/``adaptive`` (current value) and base for ``invscaling``.
+        Step size for ``constant``/``adaptive`` (current value) and base for ``invscaling``; the
+        aggressiveness C of ``pa1``/``pa2``.
     power_t : float
         Exponent of ``invscaling``.
     epsilon : float
@@ -337,6 +367,7 @@ def sgd_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code, pena
     use_l2 = penalty_code == PENALTY_L2 or penalty_code == PENALTY_ELASTICNET
     use_l1 = penalty_code == PENALTY_L1 or penalty_code == PENALTY_ELASTICNET
     averaging = average_start > 0.0
+    passive_aggressive = schedule_code == PA1 or schedule_code == PA2
     ws = 1.0
     inv_ws = 1.0
     avg_alpha = 0.0
@@ -356,12 +387,18 @@ def sgd_epoch(X, y, sample_weight, order, w, avg_w, l1_q, state, loss_code, pena
         p = ws * row_dot(X, i, w) + b
         yi = y[i]
         si = sample_weight[i]
-        if want_loss:
-            sumloss += si * _loss(loss_code, p, yi, epsilon)
+        lv = 0.0
+        if want_loss or passive_aggressive:
+            lv = _loss(loss_code, p, yi, epsilon)
+            if want_loss:
+                sumloss += si * lv
         g, bad = checked_dloss(loss_code, p, yi, epsilon)
         if bad:
             n_clipped += 1
-        update = -eta * g * si
+        if passive_aggressive:
+            update = pa_update(schedule_code, loss_code, lv, p, yi, eta0, row_sqnorm(X, i)) * si
+        else:
+            update = -eta * g * si
         if use_l2:
             # The scale only depends on the schedule, not on w: its multiply and the reciprocal
             # below stay off the sample-to-sample dependency chain (dot -> dloss -> axpy -> dot).

@@ -18,7 +18,7 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite
 
-from .._registry import LOSSES, PENALTIES, SCHEDULES
+from .._registry import LOSSES, PA_LOSSES, PA_SCHEDULES, PENALTIES, SCHEDULES
 from ..data import is_dask_collection, kernel_X, validate_X_y
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
@@ -135,6 +135,8 @@ class _BaseSGD(BaseEstimator):
         if schedule_code == SCHEDULES["optimal"] and alpha == 0.0:
             raise ValueError("alpha must be > 0 with learning_rate='optimal': the optimal schedule "
                              "eta = 1 / (alpha (t0 + t)) divides by alpha.")
+        if h["learning_rate"] in PA_SCHEDULES:
+            self._check_passive_aggressive(h)
         if penalty_code == PENALTIES["elasticnet"]:
             if self.l1_ratio is None:
                 raise ValueError("l1_ratio must be set when penalty is 'elasticnet'.")
@@ -150,6 +152,23 @@ class _BaseSGD(BaseEstimator):
                     tol=None if self.tol is None else float(self.tol),
                     n_iter_no_change=int(self.n_iter_no_change),
                     average_start=float(h["average"]), fit_intercept=bool(self.fit_intercept))
+
+    def _check_passive_aggressive(self, h):
+        """``pa1``/``pa2``: scikit-learn's loss rule, and per-sample steps only.
+
+        The passive-aggressive step is defined from one sample's loss and ``||x||^2``; a batch rule
+        would be fastlin's invention with no reference to match, so batches are refused.
+        """
+        lr = h["learning_rate"]
+        want = PA_LOSSES["classification" if self._is_classifier else "regression"]
+        if h["loss"] != want:
+            raise ValueError(f"Learning rate {lr!r} only works with loss {want!r}.")
+        if self._batch_size() != 1:
+            supported = ", ".join(repr(k) for k in SCHEDULES if k not in PA_SCHEDULES)
+            raise ValueError(
+                f"learning_rate={lr!r} is a per-sample rule (a step from one sample's loss and "
+                f"||x||^2) and needs batch_size=1, got batch_size={self._batch_size()!r}; "
+                f"mini-batch and full-batch steps support learning_rate in {supported}.")
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -277,6 +296,7 @@ class _BaseSGD(BaseEstimator):
         opt_init = (_sgd.optimal_init(prm["loss_code"], prm["alpha"], prm["epsilon"])
                     if prm["schedule_code"] == SCHEDULES["optimal"] else 0.0)
         warned = [False]
+        passive_aggressive = prm["schedule_code"] in {SCHEDULES[k] for k in PA_SCHEDULES}
 
         def step(epoch):
             order = rng.permutation(train_idx) if self.shuffle else train_idx
@@ -302,8 +322,11 @@ class _BaseSGD(BaseEstimator):
             coef, intercept = self._current(prob, prm)
             objective = np.nan
             if want_loss:
-                objective = sumloss / n_train + prm["alpha"] * _penalty(
-                    coef, prm["penalty_code"], prm["l1_ratio"])
+                # passive-aggressive: the loss alone, as scikit-learn's stopping test
+                objective = sumloss / n_train
+                if not passive_aggressive:
+                    objective += prm["alpha"] * _penalty(coef, prm["penalty_code"],
+                                                         prm["l1_ratio"])
             score = self._validation_score(coef, intercept, *val) if early else None
             message = None
             if verbose:

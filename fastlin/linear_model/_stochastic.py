@@ -41,7 +41,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
 from .._registry import CLASSIFICATION_LOSSES, LOSSES, REGRESSION_LOSSES
 from ..data import check_sample_weight, class_weights, encode_classes
-from ._base import LinearClassifierMixin, predict_rows
+from ._base import LinearClassifierMixin, SparseCoefMixin, predict_rows
 from ._sgd_base import (
     BASE_CONSTRAINTS,
     CLASSIFIER_CONSTRAINTS,
@@ -284,7 +284,10 @@ class SGDClassifier(_BaseSGDClassifier):
     n_jobs : int or None, default=None
         Threads for the one-vs-rest problems (-1: all cores).
     random_state : int, RandomState instance or None, default=None
-    learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive'}, default='optimal'
+    learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive', 'pa1', 'pa2'}, \
+default='optimal'
+        ``'pa1'``/``'pa2'``: the passive-aggressive steps (scikit-learn's, with ``loss='hinge'``
+        and ``batch_size=1`` only); ``eta0`` is then the aggressiveness C.
     eta0 : float, default=0.01
     power_t : float, default=0.5
     early_stopping : bool, default=False
@@ -369,7 +372,7 @@ class SGDClassifier(_BaseSGDClassifier):
 # ------------------------------------------------------------------------------------------------
 
 
-class SGDRegressor(RegressorMixin, _BaseSGD):
+class SGDRegressor(SparseCoefMixin, RegressorMixin, _BaseSGD):
     """Linear regression trained by per-sample SGD (squared, absolute, huber, epsilon-insensitive).
 
     The objective is ``mean(sample_weight * loss) + alpha R(w)`` with
@@ -390,7 +393,12 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     verbose : int, default=0
     epsilon : float, default=0.1
     random_state : int, RandomState instance or None, default=None
-    learning_rate : {'invscaling', 'constant', 'optimal', 'adaptive'}, default='invscaling'
+    learning_rate : {'invscaling', 'constant', 'optimal', 'adaptive', 'pa1', 'pa2'}, \
+default='invscaling'
+        ``'pa1'``/``'pa2'``: the passive-aggressive steps (scikit-learn's, with
+        ``loss='epsilon_insensitive'`` and ``batch_size=1`` only); ``eta0`` is then the
+        aggressiveness C. A sample with ``x = 0`` makes no ``pa1`` step but still counts in ``t_``
+        (scikit-learn skips it entirely).
     eta0 : float, default=0.01
     power_t : float, default=0.25
     early_stopping : bool, default=False
