@@ -9,8 +9,9 @@ only loads machine code (see :mod:`fastlin._jit` for where the cache goes).
 
 Covered: per-sample SGD (``SGDClassifier``, ``SGDRegressor``, ``Perceptron`` share one kernel),
 mini-batch and full-batch SGD, the streaming driver's loss sum, the Gram pass of
-``Ridge``/``LinearRegression`` (C and F order), ``LogisticRegression`` (binary and multinomial)
-and the CSR structure check; float64 and float32; dense C-ordered and CSR with int32 indices
+``Ridge``/``LinearRegression`` (C and F order), ``LogisticRegression`` (binary and multinomial;
+the serial and the parallel builds of the fused kernel), coordinate descent (``Lasso``,
+``ElasticNet``) and the CSR structure check; float64 and float32; dense C-ordered and CSR with int32 indices
 (scipy's default). Other index types (int64) compile on first use.
 """
 
@@ -92,6 +93,21 @@ def _fits():
         lm.LogisticRegression(max_iter=5).fit(X, y)
         lm.LogisticRegression(max_iter=5).fit(X, y3)
 
+    def logistic_parallel(X, y, y3):
+        # tiny data runs the serial build of the fused kernel; large fits use the parallel one,
+        # compiled here by calling it directly (binary and multinomial)
+        from ..data.layout import kernel_X
+        from ..kernels.logistic import logistic_loss_grad
+
+        for K, codes in ((1, y), (3, y3)):
+            work, grad = np.empty((2, K, _D + 1)), np.empty((K, _D + 1))
+            logistic_loss_grad(kernel_X(X), codes.astype(np.float64), np.ones(_N),
+                               np.zeros((K, _D)), np.zeros(K), 0.0, 1.0, work, grad)
+
+    def lasso(X, y, y3):
+        lm.Lasso(alpha=0.01).fit(X, y.astype(float))
+        lm.ElasticNet(alpha=0.01, selection="random", random_state=0).fit(X, y.astype(float))
+
     return {
         "SGDClassifier": sgd_classifier,
         "SGDRegressor": sgd_regressor,
@@ -101,6 +117,8 @@ def _fits():
         "fit_chunks": chunks,
         "Ridge": ridge,
         "LogisticRegression": logistic,
+        "LogisticRegression(parallel kernel)": logistic_parallel,
+        "Lasso/ElasticNet": lasso,
     }
 
 
