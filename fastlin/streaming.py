@@ -51,7 +51,6 @@ from here; the SGD variants with the parameter-averaging option are reached thro
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -59,6 +58,7 @@ from sklearn.utils.multiclass import unique_labels
 
 from . import linear_model
 from ._registry import LOSSES
+from ._warn import warn
 from .engine.sources import ChunkSource, ShuffleBuffer
 from .linear_model import (ElasticNet, ElasticNetCV, Lasso, LassoCV, LinearRegression,
                            LogisticRegression, Perceptron, Ridge, RidgeCV)
@@ -134,9 +134,8 @@ def _early_stop_tol(est, epochs):
     if isinstance(loss, str) and loss in LOSSES:
         return tol
     if loss is not None:
-        warnings.warn(f"{type(est).__name__}(loss={loss!r}): fit_chunks cannot evaluate this loss, "
-                      f"so it runs all {epochs} epochs without the tol={tol!r} early stop.",
-                      UserWarning, stacklevel=4)
+        warn(f"{type(est).__name__}(loss={loss!r}): fit_chunks cannot evaluate this loss, so it "
+             f"runs all {epochs} epochs without the tol={tol!r} early stop.", UserWarning)
     return None
 
 
@@ -219,7 +218,7 @@ def fit_chunks(estimator, chunks, *, epochs=None, classes=None, shuffle=False, r
 
     Returns
     -------
-    estimator
+    estimator : object
         The fitted estimator.
 
     Raises
@@ -232,6 +231,11 @@ def fit_chunks(estimator, chunks, *, epochs=None, classes=None, shuffle=False, r
         says what fit_chunks fits and what to do instead: ``fastlin.Ridge`` with the same
         parameters for scikit-learn's Ridge; for a Pipeline, fit the preprocessing on a sample,
         transform the pieces, then ``fit_chunks`` the final step).
+
+    See Also
+    --------
+    fit_sgd_dask : Fit a ``partial_fit`` estimator on Dask arrays.
+    fastlin.engine.sources.ChunkSource : The source of pieces ``fit_chunks`` wraps ``chunks`` in.
 
     Examples
     --------
@@ -264,10 +268,13 @@ def fit_sgd_dask(estimator, X, y, sample_weight=None, *, mode="stream", classes=
     Parameters
     ----------
     estimator : SGDClassifier, SGDRegressor, Perceptron (or any estimator with ``partial_fit``)
+        Fitted in place.
     X : dask.array.Array of shape (n_samples, n_features)
+        Training data; each block is validated where it is computed, errors naming the block.
     y : dask.array.Array or ndarray of shape (n_samples,)
-        Row chunks must match X's.
+        Target values or class labels. Row chunks must match X's.
     sample_weight : dask.array.Array or ndarray of shape (n_samples,), optional
+        Weight of each sample (None: weight 1).
     mode : {"stream", "average"}, default="stream"
         ``"stream"``: the blocks are computed on the workers and sent to this process one at a
         time, in a new random block order each epoch; ``partial_fit`` runs on each. Same model as
@@ -292,7 +299,13 @@ def fit_sgd_dask(estimator, X, y, sample_weight=None, *, mode="stream", classes=
 
     Returns
     -------
-    estimator
+    estimator : object
+        The fitted estimator, with ``n_iter_`` the epochs run (and ``averaged_blocks_``, the
+        number of blocks averaged, with ``mode="average"``).
+
+    See Also
+    --------
+    fit_chunks : Fit from pieces given as an iterable.
     """
     return fit_dask_sgd(estimator, X, y, sample_weight, mode=mode, classes=classes, epochs=epochs,
                         shuffle_blocks=shuffle_blocks, random_state=random_state, verbose=verbose)

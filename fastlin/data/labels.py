@@ -7,7 +7,34 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-__all__ = ["class_weights", "encode_classes", "encode_with", "label_summary", "merge_label_summaries"]
+__all__ = ["class_weights", "encode_classes", "encode_with", "format_labels", "label_summary",
+           "merge_label_summaries"]
+
+#: Labels shown at most by an error message; the rest is counted ("... (5 more)").
+_SHOWN_LABELS = 10
+
+
+def format_labels(labels, limit=_SHOWN_LABELS):
+    """Labels as a user wrote them, for error messages: ``[100, 200]``, ``['a', 'b']``.
+
+    NumPy 2 scalars print as ``np.int64(100)``; ``tolist()`` turns them back into Python ints,
+    floats, strings and bools. At most ``limit`` labels are shown, followed by the number of the
+    others.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_labels,)
+    limit : int, default=10
+
+    Returns
+    -------
+    str
+    """
+    values = np.asarray(labels).ravel()
+    shown = repr(values[:limit].tolist())
+    if values.size > limit:
+        shown = f"{shown[:-1]}, ... ({values.size - limit} more)]"
+    return shown
 
 
 def class_weights(class_weight, classes, weighted_counts):
@@ -75,10 +102,19 @@ def merge_label_summaries(*parts):
 
 
 def encode_with(y, classes):
-    """Codes of ``y`` in the sorted ``classes`` (ValueError for a label not in ``classes``)."""
+    """Codes of ``y`` in the sorted ``classes``.
+
+    Raises
+    ------
+    ValueError
+        For labels not in ``classes``, naming them and the classes as a user wrote them.
+    """
     y = np.asarray(y)
     codes = np.minimum(np.searchsorted(classes, y), classes.shape[0] - 1)
-    if not np.all(classes[codes] == y):
-        raise ValueError("y contains a label that was not seen in the pass that collected the "
-                         "classes (the source changed between passes).")
+    seen = classes[codes] == y
+    if not np.all(seen):
+        unseen = np.unique(y[~seen])
+        raise ValueError(f"y contains labels {format_labels(unseen)} that were not seen in the "
+                         f"pass that collected the classes {format_labels(classes)} (the source "
+                         "changed between passes).")
     return codes

@@ -36,6 +36,9 @@ class Piece(NamedTuple):
     start : int or None
         The index of the piece's first row in the whole data, when known (None for a piece read
         out of order).
+    estimator : str or None
+        The class name of the estimator being fitted, for scikit-learn's message about NaN in a
+        whole in-memory X ("Ridge does not accept missing values encoded as NaN natively. ...").
     """
 
     X: object
@@ -44,6 +47,7 @@ class Piece(NamedTuple):
     name: str | None = None
     where: str | None = None
     start: int | None = 0
+    estimator: str | None = None
 
 
 def piece_name(kind, k, start=None, stop=None):
@@ -124,10 +128,11 @@ def _data_of(X):
 
 
 def check_finite_X(piece):
-    """Raise if the piece's X holds NaN or infinity: scikit-learn's message for a whole array,
-    one naming the piece otherwise."""
+    """Raise if the piece's X holds NaN or infinity: scikit-learn's message for a whole array
+    (with its advice on missing values, naming ``piece.estimator``), one naming the piece
+    otherwise."""
     if piece.where is None:
-        assert_all_finite(_data_of(piece.X), input_name="X")
+        assert_all_finite(_data_of(piece.X), input_name="X", estimator_name=piece.estimator)
     elif not np.all(np.isfinite(_data_of(piece.X))):
         raise ValueError(f"{piece.where}: X contains NaN or infinity.")
 

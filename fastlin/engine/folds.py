@@ -250,7 +250,7 @@ def _row_slice(X, a, b):
 
 def _sub_piece(piece, X, rows):
     sw = None if piece.sample_weight is None else piece.sample_weight[rows]
-    return Piece(X, piece.y[rows], sw, piece.name, piece.where, None)
+    return piece._replace(X=X, y=piece.y[rows], sample_weight=sw, start=None)
 
 
 def _fold_rows_stats(piece, X, rows, center):

@@ -133,10 +133,12 @@ class ArraySource(Source):
     X : ndarray, np.memmap or sparse matrix of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,) or (n_samples, n_targets)
     sample_weight : ndarray of shape (n_samples,) or None
+    estimator : str or None
+        Class name of the estimator being fitted: scikit-learn's message for NaN in X names it.
     """
 
-    def __init__(self, X, y, sample_weight=None):
-        self.piece = Piece(X, y, sample_weight)
+    def __init__(self, X, y, sample_weight=None, estimator=None):
+        self.piece = Piece(X, y, sample_weight, estimator=estimator)
         self.n_features = X.shape[1]
         self.dtype = X.dtype
         self.y_ndim = np.ndim(y)

@@ -105,6 +105,7 @@ class LinearClassifierMixin(SparseCoefMixin):
         Parameters
         ----------
         X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. A dask array gives a lazy dask array, computed block by block.
 
         Returns
         -------
@@ -124,9 +125,12 @@ class LinearClassifierMixin(SparseCoefMixin):
         Parameters
         ----------
         X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. A dask array gives a lazy dask array, computed block by block.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The class of each sample, from ``classes_``: the one with the largest decision
+            value (``classes_[1]`` when the single decision value is positive).
         """
         return predict_rows(self, X, "predict", self._labels)

@@ -21,7 +21,6 @@ costs N·D² to build where scikit-learn's X-based sweeps would cost O(N) per up
 from __future__ import annotations
 
 import os
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,6 +33,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_X_y
 
+from .._warn import warn
 from ..data.validation import validate_X_y
 from ..engine.gram import gram_piece, merge_all
 from ..engine.inputs import as_source
@@ -111,7 +111,7 @@ def _check_precompute(precompute):
 def _check_l1_ratio(l1_ratio):
     r = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64)).ravel()
     if r.size == 0 or not np.all(np.isfinite(r)) or np.any((r < 0) | (r > 1)):
-        raise ValueError(f"l1_ratio must be a number (or list) in [0, 1], got {l1_ratio!r}.")
+        raise ValueError(f"l1_ratio must be a number (or list) in [0, 1], got {r.tolist()}.")
     return r
 
 
@@ -144,10 +144,12 @@ class _CoordinateBase(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. A dask array gives a lazy dask array, computed block by block.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values, ``X @ coef_.T + intercept_``.
         """
         return predict_rows(self, X, "predict", self._predict)
 
@@ -195,43 +197,123 @@ def _solve_targets(est, stats, alpha, l1_ratio, coef_init):
     return coef, intercept, gaps, n_iters
 
 
+
+#: numpydoc entries of the coordinate-descent estimators' parameters and attributes, joined in
+#: each class's own order by :func:`_doc_entries` (numpydoc checks that order).
+_DOC = {
+    "alpha": """alpha : float, default=1.0
+        Constant that multiplies the penalty terms; 0 is ordinary least squares (a warning then
+        advises LinearRegression).""",
+    "l1_ratio": """l1_ratio : float in [0, 1], default=0.5
+        The elastic-net mix ρ: 1 is the L1 penalty alone (Lasso), 0 the L2 penalty alone.""",
+    "l1_ratio_cv": """l1_ratio : float or array-like of shape (n_l1_ratio,), default=0.5
+        The values of ρ tried, each in [0, 1]; the automatic alpha grid needs them all > 0.""",
+    "fit_intercept": """fit_intercept : bool, default=True
+        Fit an (unpenalised) intercept by centring X and y.""",
+    "precompute": """precompute : bool or 'auto', default=False
+        Accepted for compatibility; the Gram is always computed (a user Gram array is
+        refused).""",
+    "precompute_cv": """precompute : 'auto' or bool, default='auto'
+        Accepted for compatibility; the Gram is always computed (a user Gram array is
+        refused).""",
+    "max_iter": """max_iter : int, default=1000
+        Maximum coordinate-descent epochs per target.""",
+    "max_iter_cv": """max_iter : int, default=1000
+        Maximum coordinate-descent epochs per alpha of each path.""",
+    "copy_X": """copy_X : bool, default=True
+        Accepted for compatibility; X is never modified nor copied.""",
+    "tol": """tol : float, default=1e-4
+        Stop once the duality gap is <= tol · ‖y − ȳ‖²_w (scikit-learn's rule).""",
+    "warm_start": """warm_start : bool, default=False
+        Start from the previous ``coef_`` when its shape matches the new problem.""",
+    "positive": """positive : bool, default=False
+        Constrain the coefficients to be non-negative.""",
+    "random_state": """random_state : int, RandomState instance or None, default=None
+        Seed of ``selection="random"`` (the same seed gives bit-identical coefficients);
+        unused by "cyclic".""",
+    "selection": """selection : {"cyclic", "random"}, default="cyclic"
+        Order of the coordinate updates: the features in turn, or a random feature at each
+        update.""",
+    "eps": """eps : float, default=1e-3
+        The ratio alpha_min / alpha_max of the automatic alpha grid.""",
+    "alphas": """alphas : int or array-like, default=100
+        Grid size (scikit-learn's geometric grid from alpha_max, where every coefficient is
+        zero, down to eps · alpha_max) or the alphas themselves.""",
+    "cv": """cv : int, splitter or iterable, default=None
+        None is 5 folds (scikit-learn's ``KFold(5)``), an int K is ``KFold(K)``; the test
+        folds must partition the rows (see :func:`fastlin.engine.folds.fold_assigner`).""",
+    "verbose": """verbose : bool or int, default=False
+        Accepted for compatibility and unused: nothing is printed.""",
+    "verbose_0": """verbose : bool or int, default=0
+        Accepted for compatibility and unused: nothing is printed.""",
+    "n_jobs": """n_jobs : int or None, default=None
+        Accepted for compatibility and unused: the folds' statistics come from one pass over
+        X, then each fold costs O(D²) per coordinate-descent epoch, one fold after the
+        other.""",
+    # attributes
+    "coef_": """coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients, of X's dtype.""",
+    "intercept_": """intercept_ : float or ndarray of shape (n_targets,)
+        Intercept (0.0 when ``fit_intercept=False``).""",
+    "dual_gap_": """dual_gap_ : float or ndarray of shape (n_targets,)
+        Duality gap of the objective at the end of the fit.""",
+    "n_iter_": """n_iter_ : int or list of int
+        Coordinate-descent epochs run (one count per target for 2-D y).""",
+    "sparse_coef_": """sparse_coef_ : scipy.sparse.csr_matrix of shape (1 or n_targets, n_features)
+        ``coef_`` as a CSR matrix.""",
+    "n_features_in_": """n_features_in_ : int
+        Number of features seen during ``fit``.""",
+    "feature_names_in_": """feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``; only when X has string column names
+        (pandas).""",
+    "alpha_": """alpha_ : float
+        The alpha chosen by cross-validation (lowest mean validation error).""",
+    "l1_ratio_": """l1_ratio_ : float
+        The l1_ratio chosen with ``alpha_``.""",
+    "alphas_": """alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The alphas tried (one grid per l1_ratio when the grid is automatic).""",
+    "mse_path_": """mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, \
+n_folds)
+        Validation mean squared error of every alpha on every fold.""",
+    "dual_gap_cv": """dual_gap_ : float
+        Duality gap of the final fit with ``alpha_``.""",
+    "n_iter_cv": """n_iter_ : int
+        Coordinate-descent epochs of the final fit with ``alpha_``.""",
+}
+
+
+def _doc_entries(*names):
+    """The numpydoc entries ``names`` of :data:`_DOC`, indented for a class docstring."""
+    return "".join("\n    " + _DOC[name] for name in names)
+
+
+_ENET_ATTRIBUTES = _doc_entries("coef_", "intercept_", "dual_gap_", "n_iter_", "sparse_coef_",
+                                "n_features_in_", "feature_names_in_")
+_CV_ATTRIBUTES = ("coef_", "intercept_", "dual_gap_cv", "n_iter_cv", "sparse_coef_",
+                  "n_features_in_", "feature_names_in_")
+
+
 class ElasticNet(_CoordinateBase):
-    """Linear regression with combined L1 and L2 penalties, by coordinate descent on the Gram.
+    __doc__ = """Linear regression with L1 and L2 penalties, by coordinate descent on the Gram.
 
     Minimises (1 / 2n_w) Σᵢ sᵢ (yᵢ − xᵢᵀβ − b)² + α·l1_ratio‖β‖₁ + ½α(1 − l1_ratio)‖β‖² (n_w = Σ sᵢ,
     scikit-learn's objective; its sample-weight normalisation gives the same minimiser). One pass
     over X gives the centred Gram; coordinate descent with covariance updates runs on it.
 
     Parameters
-    ----------
-    alpha : float, default=1.0
-    l1_ratio : float in [0, 1], default=0.5
-    fit_intercept : bool, default=True
-    precompute : bool or 'auto', default=False
-        Accepted for compatibility; the Gram is always computed (a user Gram array is refused).
-    max_iter : int, default=1000
-        Maximum coordinate-descent epochs per target.
-    copy_X : bool, default=True
-        Accepted for compatibility; X is never modified nor copied.
-    tol : float, default=1e-4
-        Stop once the duality gap is <= tol · ‖y − ȳ‖²_w (scikit-learn's rule).
-    warm_start : bool, default=False
-        Start from the previous ``coef_``.
-    positive : bool, default=False
-    random_state : int, RandomState or None
-        Seed of ``selection="random"`` (same seed, bit-identical coefficients).
-    selection : {"cyclic", "random"}, default="cyclic"
+    ----------""" + _doc_entries("alpha", "l1_ratio", "fit_intercept", "precompute", "max_iter",
+                                 "copy_X", "tol", "warm_start", "positive", "random_state",
+                                 "selection") + """
 
     Attributes
-    ----------
-    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-    intercept_ : float or ndarray of shape (n_targets,)
-    dual_gap_ : float or ndarray of shape (n_targets,)
-        Duality gap of the objective above at the end of the fit.
-    n_iter_ : int or list of int
-    sparse_coef_ : scipy.sparse.csr_matrix of shape (1 or n_targets, n_features)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    ----------""" + _ENET_ATTRIBUTES + """
+
+    See Also
+    --------
+    Lasso : The L1 penalty alone (``l1_ratio=1``).
+    ElasticNetCV : Elastic net with alpha and l1_ratio chosen by cross-validation.
+    enet_path : The coefficients along a grid of alphas.
+    SGDRegressor : The elastic-net penalty by stochastic gradient descent (no D×D matrix).
 
     Examples
     --------
@@ -277,21 +359,27 @@ class ElasticNet(_CoordinateBase):
 
         Parameters
         ----------
-        X : {ndarray, np.memmap, sparse matrix, dask array, Source} of shape (n_samples, n_features)
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        X : {ndarray, np.memmap, sparse matrix, dask array, Source} of shape \
+(n_samples, n_features)
+            Training data. A :class:`~fastlin.engine.sources.ChunkSource` (with ``y=None``)
+            fits chunks.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets), or None
+            Target values; None when X is a source, which carries its own.
         sample_weight : float or ndarray of shape (n_samples,), default=None
+            Weight of each sample; a float gives every sample that weight, None weight 1.
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         self._validate_params()
         _check_precompute(self.precompute)
         if self.max_iter is None:
             raise ValueError("max_iter=None is not supported by coordinate descent: pass an int.")
         if self.alpha == 0:
-            warnings.warn("With alpha=0, this algorithm does not converge well. You are advised "
-                          "to use the LinearRegression estimator", stacklevel=2)
+            warn("With alpha=0, this algorithm does not converge well. You are advised to use "
+                 "the LinearRegression estimator", UserWarning)
         source = as_source(X, y, sample_weight, self._validate)
         stats = _statistics(source, self.fit_intercept)
         y_ndim = source.y_ndim
@@ -309,10 +397,25 @@ class ElasticNet(_CoordinateBase):
 
 
 class Lasso(ElasticNet):
-    """Linear regression with an L1 penalty: :class:`ElasticNet` with ``l1_ratio=1``.
+    __doc__ = """Linear regression with an L1 penalty: :class:`ElasticNet` with ``l1_ratio=1``.
 
-    Minimises (1 / 2n_w) Σᵢ sᵢ (yᵢ − xᵢᵀβ − b)² + α‖β‖₁, scikit-learn's objective. Parameters and
-    attributes as :class:`ElasticNet` (without ``l1_ratio``).
+    Minimises (1 / 2n_w) Σᵢ sᵢ (yᵢ − xᵢᵀβ − b)² + α‖β‖₁, scikit-learn's objective, by coordinate
+    descent on the centred Gram statistics of one pass over X.
+
+    Parameters
+    ----------""" + _doc_entries("alpha", "fit_intercept", "precompute", "copy_X", "max_iter",
+                                 "tol", "warm_start", "positive", "random_state",
+                                 "selection") + """
+
+    Attributes
+    ----------""" + _ENET_ATTRIBUTES + """
+
+    See Also
+    --------
+    ElasticNet : Combined L1 and L2 penalties.
+    LassoCV : Lasso with alpha chosen by cross-validation, from one pass over X.
+    lasso_path : The coefficients along a grid of alphas.
+    SGDRegressor : The L1 penalty by stochastic gradient descent (no D×D matrix).
 
     Examples
     --------
@@ -349,6 +452,58 @@ def _path_source(X, y, sample_weight):
     return as_source(X, y, sample_weight, validate)
 
 
+_PATH_X = """
+    X : {ndarray, sparse matrix, dask array, Source} of shape (n_samples, n_features)
+        Training data, used as given (no centring).
+    y : ndarray of shape (n_samples,), or None
+        Target values, one target (scikit-learn's 2-D ``y`` means the multi-task penalty, not
+        supported here); None when X is a source, which carries its own."""
+
+_PATH_REST = """
+    eps : float, default=1e-3
+        The ratio alpha_min / alpha_max of the automatic grid.
+    alphas : int or array-like, default=100
+        Number of alphas of the automatic grid, or the alphas (solved from the largest down).
+    coef_init : ndarray of shape (n_features,), default=None
+        Start of the first alpha's coordinate descent (None: zeros).
+    return_n_iter : bool, default=False
+        Also return the coordinate-descent epochs of every alpha.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weight of each sample (None: weight 1).
+    tol : float, default=1e-4
+        Stop an alpha once its duality gap is <= tol · ‖y‖²_w.
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs per alpha.
+    random_state : int, RandomState instance or None, default=None
+        Seed of ``selection="random"`` (the same seed gives bit-identical coefficients).
+    selection : {"cyclic", "random"}, default="cyclic"
+        Order of the coordinate updates: the features in turn, or a random feature at each
+        update.
+    strong_rules : bool, default=False
+        Start each alpha's sweeps from the sequential strong set (speed only: the solutions
+        are the same)."""
+
+_PATH_RETURNS = """
+    alphas : ndarray of shape (n_alphas,)
+        The alphas of the path, decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+        The coefficients at every alpha.
+    dual_gaps : ndarray of shape (n_alphas,)
+        The duality gap at the end of every alpha's coordinate descent.
+    n_iters : list of int
+        Coordinate-descent epochs of every alpha; only with ``return_n_iter=True``."""
+
+
+def _path_doc(func):
+    """Fill the ``{X}``, ``{rest}`` and ``{returns}`` slots of a path function's docstring."""
+    func.__doc__ = (func.__doc__.replace("{X}", _PATH_X).replace("{rest}", _PATH_REST)
+                    .replace("{returns}", _PATH_RETURNS))
+    return func
+
+
+@_path_doc
 def enet_path(X, y=None, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
               return_n_iter=False, positive=False, sample_weight=None, tol=1e-4, max_iter=1000,
               random_state=None, selection="cyclic", strong_rules=False):
@@ -356,37 +511,27 @@ def enet_path(X, y=None, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
 
     Like scikit-learn's, X and y are used as given (no centring, no intercept); the objective is
     (1 / 2n_w) ‖y − Xβ‖²_w + α·l1_ratio‖β‖₁ + ½α(1 − l1_ratio)‖β‖². One pass over X gives the
-    Gram; the alphas are then solved from the largest down with warm starts and strong rules.
+    Gram; the alphas are then solved from the largest down, each starting from the previous
+    one's coefficients.
 
     Parameters
-    ----------
-    X : {ndarray, sparse matrix, dask array, Source} of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
-        One target (scikit-learn's 2-D ``y`` means the multi-task penalty, not supported here).
+    ----------{X}
     l1_ratio : float in [0, 1], default=0.5
-    eps : float, default=1e-3
-        alpha_min / alpha_max of the automatic grid.
-    alphas : int or array-like, default=100
-        Number of alphas of the automatic grid, or the alphas (sorted decreasingly).
-    coef_init : ndarray of shape (n_features,), optional
-    return_n_iter : bool, default=False
-    positive : bool, default=False
-    sample_weight : ndarray of shape (n_samples,), optional
-    tol, max_iter, random_state, selection : as :class:`ElasticNet`
-    strong_rules : bool, default=True
-        Sequential strong rules (speed only; the solutions are the same).
+        The elastic-net mix ρ: 1 is the L1 penalty alone (:func:`lasso_path`), 0 the L2 penalty
+        alone (then ``alphas`` must be given: the automatic grid needs l1_ratio > 0).{rest}
 
     Returns
-    -------
-    alphas : ndarray of shape (n_alphas,)
-    coefs : ndarray of shape (n_features, n_alphas)
-    dual_gaps : ndarray of shape (n_alphas,)
-    n_iters : list of int
-        Only with ``return_n_iter=True``.
+    -------{returns}
+
+    See Also
+    --------
+    lasso_path : The path with ``l1_ratio=1``.
+    ElasticNet : One alpha, with an intercept.
+    ElasticNetCV : The alpha (and l1_ratio) chosen by cross-validation.
     """
     ratio = _check_l1_ratio(l1_ratio)
     if ratio.size != 1:
-        raise ValueError(f"l1_ratio must be one number in [0, 1], got {l1_ratio!r}.")
+        raise ValueError(f"l1_ratio must be one number in [0, 1], got {ratio.tolist()}.")
     ratio = float(ratio[0])
     grid = _grid_request(alphas, eps)
     if selection not in ("cyclic", "random"):
@@ -412,9 +557,31 @@ def enet_path(X, y=None, *, l1_ratio=0.5, eps=1e-3, alphas=100, coef_init=None,
     return grid, coefs, gaps
 
 
-def lasso_path(X, y=None, **kwargs):
-    """:func:`enet_path` with ``l1_ratio=1`` (scikit-learn's ``lasso_path``)."""
-    return enet_path(X, y, l1_ratio=1.0, **kwargs)
+@_path_doc
+def lasso_path(X, y=None, *, eps=1e-3, alphas=100, coef_init=None, return_n_iter=False,
+               positive=False, sample_weight=None, tol=1e-4, max_iter=1000, random_state=None,
+               selection="cyclic", strong_rules=False):
+    """Lasso path by coordinate descent on the Gram (scikit-learn's ``lasso_path``).
+
+    :func:`enet_path` with ``l1_ratio=1``: X and y are used as given (no centring, no
+    intercept); the objective is (1 / 2n_w) ‖y − Xβ‖²_w + α‖β‖₁.
+
+    Parameters
+    ----------{X}{rest}
+
+    Returns
+    -------{returns}
+
+    See Also
+    --------
+    enet_path : The elastic-net path.
+    Lasso : One alpha, with an intercept.
+    LassoCV : The alpha chosen by cross-validation.
+    """
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, alphas=alphas, coef_init=coef_init,
+                     return_n_iter=return_n_iter, positive=positive, sample_weight=sample_weight,
+                     tol=tol, max_iter=max_iter, random_state=random_state, selection=selection,
+                     strong_rules=strong_rules)
 
 
 def _grid_request(alphas, eps):
@@ -481,9 +648,8 @@ class _CoordinateCV(_CoordinateBase):
     def _validate(self, X, y):
         X, y = super()._validate(X, y)
         if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
-                          "change the shape of y to (n_samples, ), for example using ravel().",
-                          DataConversionWarning, stacklevel=3)
+            warn("A column-vector y was passed when a 1d array was expected. Please change the "
+                 "shape of y to (n_samples, ), for example using ravel().", DataConversionWarning)
             y = y.ravel()
         elif y.ndim == 2:
             raise ValueError(f"For multi-task outputs, use MultiTask{type(self).__name__} "
@@ -530,13 +696,19 @@ class _CoordinateCV(_CoordinateBase):
 
         Parameters
         ----------
-        X : {ndarray, np.memmap, sparse matrix, dask array, Source} of shape (n_samples, n_features)
-        y : ndarray of shape (n_samples,)
+        X : {ndarray, np.memmap, sparse matrix, dask array, Source} of shape \
+(n_samples, n_features)
+            Training data. A :class:`~fastlin.engine.sources.ChunkSource` (with ``y=None``)
+            fits chunks.
+        y : ndarray of shape (n_samples,), or None
+            Target values; None when X is a source, which carries its own.
         sample_weight : float or ndarray of shape (n_samples,), default=None
+            Weight of each sample; a float gives every sample that weight, None weight 1.
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         self._validate_params()
         _check_precompute(self.precompute)
@@ -571,42 +743,36 @@ class _CoordinateCV(_CoordinateBase):
 
 
 class LassoCV(_CoordinateCV):
-    """Lasso with the alpha chosen by K-fold cross-validation, from ONE pass over X.
+    __doc__ = """Lasso with the alpha chosen by K-fold cross-validation, from ONE pass over X.
 
     The pass accumulates every fold's centred Gram statistics; fold k's path runs on the whole
     minus fold k, and its validation error is a quadratic form in fold k's statistics. The best
     alpha is refitted on the whole statistics (no second pass).
 
     Parameters
-    ----------
-    eps : float, default=1e-3
-    alphas : int or array-like, default=100
-        Grid size (scikit-learn's geometric grid down to eps · alpha_max) or the alphas.
-    fit_intercept : bool, default=True
-    precompute : 'auto', bool, default='auto'
-        Accepted for compatibility; the Gram is always used.
-    max_iter : int, default=1000
-    tol : float, default=1e-4
-    copy_X : bool, default=True
-        Accepted for compatibility; X is never copied.
-    cv : int, splitter or iterable, default=None (5 folds, scikit-learn's KFold(5))
-        Test folds must partition the rows (see :func:`fastlin.engine.folds.fold_assigner`).
-    verbose, n_jobs : accepted for compatibility (the folds cost O(D²) each, no parallelism)
-    positive : bool, default=False
-    random_state : int, RandomState or None
-    selection : {"cyclic", "random"}, default="cyclic"
+    ----------""" + _doc_entries("eps", "alphas", "fit_intercept", "precompute_cv", "max_iter_cv",
+                                 "tol", "copy_X", "cv", "verbose", "n_jobs", "positive",
+                                 "random_state", "selection") + """
 
     Attributes
-    ----------
-    alpha_ : float
-    alphas_ : ndarray of shape (n_alphas,)
-    mse_path_ : ndarray of shape (n_alphas, n_folds)
-    coef_ : ndarray of shape (n_features,)
-    intercept_ : float
-    dual_gap_ : float
-    n_iter_ : int
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    ----------""" + _doc_entries("alpha_", "alphas_", "mse_path_", *_CV_ATTRIBUTES) + """
+
+    See Also
+    --------
+    Lasso : Lasso with a given alpha.
+    ElasticNetCV : Alpha and l1_ratio chosen by cross-validation.
+    RidgeCV : Ridge regression with alpha chosen by cross-validation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlin import LassoCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> y = X @ np.array([1.0, 0.0, 2.0, 0.0, 3.0]) + 0.1 * rng.standard_normal(200)
+    >>> reg = LassoCV(cv=5).fit(X, y)
+    >>> reg.mse_path_.shape, bool(reg.alpha_ < 0.1)
+    ((100, 5), True)
     """
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
@@ -627,6 +793,24 @@ class LassoCV(_CoordinateCV):
         self.selection = selection
 
     def fit(self, X, y, sample_weight=None):
+        """Fit the path of every fold from one pass, choose alpha, refit on all the data.
+
+        Parameters
+        ----------
+        X : {ndarray, np.memmap, sparse matrix, dask array, Source} of shape \
+(n_samples, n_features)
+            Training data. A :class:`~fastlin.engine.sources.ChunkSource` (with ``y=None``)
+            fits chunks.
+        y : ndarray of shape (n_samples,), or None
+            Target values; None when X is a source, which carries its own.
+        sample_weight : float or ndarray of shape (n_samples,), default=None
+            Weight of each sample; a float gives every sample that weight, None weight 1.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         super().fit(X, y, sample_weight)
         del self.l1_ratio_  # scikit-learn's LassoCV has no l1_ratio_
         return self
@@ -638,18 +822,38 @@ class LassoCV(_CoordinateCV):
 
 
 class ElasticNetCV(_CoordinateCV):
-    """Elastic net with alpha and l1_ratio chosen by K-fold cross-validation, from ONE pass.
+    __doc__ = """Elastic net with alpha and l1_ratio chosen by K-fold cross-validation, one pass.
 
-    Parameters as :class:`LassoCV`, plus ``l1_ratio`` (float or list in [0, 1], default 0.5; the
-    automatic grid needs l1_ratio > 0).
+    As :class:`LassoCV`, for every l1_ratio: one pass over X gives every fold's statistics, each
+    (l1_ratio, fold) pair runs one path on them, and the best pair is refitted on the whole
+    statistics.
+
+    Parameters
+    ----------""" + _doc_entries("l1_ratio_cv", "eps", "alphas", "fit_intercept",
+                                 "precompute_cv", "max_iter_cv", "tol", "cv", "copy_X",
+                                 "verbose_0", "n_jobs", "positive", "random_state",
+                                 "selection") + """
 
     Attributes
-    ----------
-    alpha_ : float
-    l1_ratio_ : float
-    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
-    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
-    coef_, intercept_, dual_gap_, n_iter_, n_features_in_, feature_names_in_ : as LassoCV
+    ----------""" + _doc_entries("alpha_", "l1_ratio_", "alphas_", "mse_path_",
+                                 *_CV_ATTRIBUTES) + """
+
+    See Also
+    --------
+    ElasticNet : Elastic net with given alpha and l1_ratio.
+    LassoCV : The L1 penalty alone, alpha chosen by cross-validation.
+    enet_path : The coefficients along a grid of alphas.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlin import ElasticNetCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> y = X @ np.array([1.0, 0.0, 2.0, 0.0, 3.0]) + 0.1 * rng.standard_normal(200)
+    >>> reg = ElasticNetCV(l1_ratio=[0.5, 1.0], cv=5).fit(X, y)
+    >>> reg.mse_path_.shape, reg.alphas_.shape, reg.l1_ratio_ in (0.5, 1.0)
+    ((2, 100, 5), (2, 100), True)
     """
 
     _parameter_constraints: dict = {

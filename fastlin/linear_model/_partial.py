@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import clone, is_classifier
 
 from .._registry import LOSSES
+from .._warn import warn
 from ..data.pieces import check_finite_X
 from ..engine.dask import DaskSource
 from ..kernels.losses import weighted_loss_sum
@@ -192,9 +192,9 @@ def fit_dask_sgd(est, X, y, sample_weight=None, *, mode="stream", classes=None, 
 def warn_one_shot(source, epochs):
     """A one-shot iterator is read once: one epoch instead of ``epochs``, with a warning."""
     if not source.reiterable and epochs > 1:
-        warnings.warn(
+        warn(
             f"chunks is a one-shot iterator (e.g. a generator): it can be read once, so only 1 "
             f"epoch is run instead of epochs={epochs}. Pass a list, or a callable that returns a "
-            "fresh iterator, to run several epochs.", UserWarning, stacklevel=3)
+            "fresh iterator, to run several epochs.", UserWarning)
         return 1
     return epochs

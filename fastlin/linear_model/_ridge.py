@@ -69,11 +69,12 @@ def _dual_coef(X, Y, sw, x_mean, y_mean, alphas):
     return W, solver
 
 
-def _fit_dual(X, Y, sw, alphas, fit_intercept):
+def _fit_dual(X, Y, sw, alphas, fit_intercept, name=None):
     """The N×N system for D > N, in memory: X has fewer entries than the D×D Gram, so its
-    explicit finiteness pass is cheap here. Returns ``(W, x_mean, y_mean, solver)``."""
+    explicit finiteness pass is cheap here (scikit-learn's message, naming the estimator
+    ``name``). Returns ``(W, x_mean, y_mean, solver)``."""
     n, d = X.shape
-    assert_all_finite(X.data if sp.issparse(X) else X, input_name="X")
+    assert_all_finite(X.data if sp.issparse(X) else X, input_name="X", estimator_name=name)
     w = np.ones(n) if sw is None else sw
     if fit_intercept:
         wsum = float(w.sum())
@@ -128,14 +129,17 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : {ndarray, np.memmap, sparse matrix, dask array} of shape (n_samples, n_features)
-            float32 or float64 arrays (C or F order, read-only, memmap) are used without a copy.
-            Dask arrays are reduced block by block on the workers.
+            Training data. float32 or float64 arrays (C or F order, read-only, memmap) are used
+            without a copy. Dask arrays are reduced block by block on the workers.
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
         sample_weight : float or ndarray of shape (n_samples,), default=None
+            Weight of each sample; a float gives every sample that weight, None weight 1.
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         self._validate_params()  # a per-target alpha array is checked by ridge_alphas below
         self._check_solver()
@@ -146,7 +150,7 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
             Y = piece.y.reshape(piece.X.shape[0], -1)
             W, x_mean, y_mean, solver = _fit_dual(piece.X, Y, piece.sample_weight,
                                                   ridge_alphas(alpha, Y.shape[1]),
-                                                  self.fit_intercept)
+                                                  self.fit_intercept, type(self).__name__)
             return self._set_solution(W, x_mean, y_mean, solver, source, piece.y.ndim)
         stats = source.for_target(numeric=True).map_reduce(gram_piece, merge_all,
                                                            bool(self.fit_intercept))
@@ -200,11 +204,12 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
-            A dask array gives a lazy dask array, computed block by block.
+            Samples. A dask array gives a lazy dask array, computed block by block.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values, ``X @ coef_.T + intercept_``.
         """
         return predict_rows(self, X, "predict", self._predict)
 
@@ -215,17 +220,18 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         return tags
 
 
-_COMMON_PARAMS = """
+_COPY_X = """
     copy_X : bool, default=True
         Accepted for scikit-learn compatibility. fastlin never copies X (it reads X in row blocks
-        to form XᵀX and Xᵀy, and centres on the statistics), so True and False behave alike.
+        to form XᵀX and Xᵀy, and centres on the statistics), so True and False behave alike."""
+
+_POSITIVE = """
     positive : bool, default=False
         Constrain the coefficients to be non-negative (the intercept stays free). Solved exactly
         by an active-set non-negative least squares on the same Gram statistics (Lawson–Hanson,
         :func:`fastlin.solvers.normal.solve_nnls`), so arrays, memmaps, sparse matrices, chunks
         and Dask arrays all work with one pass over X; coefficients at the bound are exact zeros
-        and ``solver_`` is "nnls". It always solves the D×D system, also when D > N.
-"""
+        and ``solver_`` is "nnls". It always solves the D×D system, also when D > N."""
 
 
 class LinearRegression(_ClosedFormRegressor):
@@ -238,7 +244,7 @@ class LinearRegression(_ClosedFormRegressor):
     Parameters
     ----------
     fit_intercept : bool, default=True
-        Fit an (unpenalised) intercept by centring X and y.""" + _COMMON_PARAMS + """
+        Fit an (unpenalised) intercept by centring X and y.""" + _COPY_X + """
     tol : float, default=1e-6
         Singular values of the centred, weighted X below ``tol × σmax`` count as zero, as
         scikit-learn's ``cond`` for LAPACK ``lstsq``: Cholesky of XᵀX is trusted while its
@@ -248,7 +254,7 @@ class LinearRegression(_ClosedFormRegressor):
     n_jobs : int or None, default=None
         Accepted for scikit-learn compatibility and unused: the work is BLAS (``syrk``/``gemm``
         per row block, LAPACK on the D×D system), whose threads are set with threadpoolctl
-        (``threadpool_limits``) or ``OPENBLAS_NUM_THREADS``.
+        (``threadpool_limits``) or ``OPENBLAS_NUM_THREADS``.""" + _POSITIVE + """
 
     Attributes
     ----------
@@ -261,8 +267,17 @@ class LinearRegression(_ClosedFormRegressor):
         "cholesky", "eigh" (minimum norm), "cholesky_dual" or "eigh_dual" (N×N system, D > N),
         or "nnls" (``positive=True``).
     n_features_in_ : int
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Only when X has string column names (pandas).
+        Names of the features seen during ``fit``; only when X has string column names
+        (pandas).
+
+    See Also
+    --------
+    Ridge : Least squares with an L2 penalty, from the same statistics.
+    Lasso : Least squares with an L1 penalty.
+    SGDRegressor : Least squares (and other losses) by stochastic gradient descent.
+    fastlin.fit_chunks : Fit from data given as pieces, one piece in memory at a time.
 
     Examples
     --------
@@ -305,7 +320,8 @@ class Ridge(_ClosedFormRegressor):
     ----------
     alpha : float or array-like of shape (n_targets,), default=1.0
         Non-negative regularisation strength; one value per target is allowed.
-    fit_intercept : bool, default=True""" + _COMMON_PARAMS + """
+    fit_intercept : bool, default=True
+        Fit an (unpenalised) intercept by centring X and y.""" + _COPY_X + """
     max_iter : int or None, default=None
         Unused by the closed form. With ``positive=True``: the cap on active-set steps per target
         (None: 3 × n_features); reaching it raises a ``ConvergenceWarning``.
@@ -320,7 +336,7 @@ default="auto"
         ``tol``), so a scikit-learn Ridge's parameters give the same model here, also from
         chunks and Dask (``fit_chunks`` advises exactly that). As in scikit-learn, combinations
         it rejects raise a ``ValueError``: ``positive=True`` needs "auto" or "lbfgs" (both then
-        run fastlin's exact active set), and "lbfgs" needs ``positive=True``.
+        run fastlin's exact active set), and "lbfgs" needs ``positive=True``.""" + _POSITIVE + """
     random_state : int, RandomState instance or None, default=None
         Unused (scikit-learn uses it for "sag"/"saga" only); accepted for compatibility.
 
@@ -329,6 +345,7 @@ default="auto"
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         (n_features,) also for y of shape (n_samples, 1), as scikit-learn's Ridge.
     intercept_ : NumPy scalar of X's dtype, ndarray of shape (n_targets,), or 0.0
+        A scalar for 1-D y, an array for 2-D y, the float 0.0 when ``fit_intercept=False``.
     solver_ : str
         "cholesky", "eigh", "cholesky_dual", "eigh_dual" or "nnls" (``positive=True``).
     n_iter_ : ndarray of shape (n_targets,)
@@ -336,7 +353,18 @@ default="auto"
         closed form (one direct solve; scikit-learn gives None there, which its own common check
         ``check_non_transformer_estimators_n_iter`` rejects).
     n_features_in_ : int
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``; only when X has string column names
+        (pandas).
+
+    See Also
+    --------
+    RidgeCV : Ridge with alpha chosen by cross-validation, from the same statistics.
+    LinearRegression : Least squares without a penalty.
+    ElasticNet : Least squares with combined L1 and L2 penalties.
+    SGDRegressor : Ridge-penalised least squares by stochastic gradient descent.
+    fastlin.fit_chunks : Fit from data given as pieces, one piece in memory at a time.
 
     Examples
     --------

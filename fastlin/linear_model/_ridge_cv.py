@@ -48,11 +48,11 @@ def _check_alphas(alphas, loo):
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"alphas must be a non-empty 1-D sequence of values, got shape {a.shape}.")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"alphas must be finite, got {alphas!r}.")
+        raise ValueError(f"alphas must be finite, got {a.tolist()}.")
     bad = np.flatnonzero(a <= 0 if loo else a < 0)
     if bad.size:
         need = "> 0 for leave-one-out (cv=None)" if loo else ">= 0"
-        raise ValueError(f"alphas[{bad[0]}] = {a[bad[0]]!r}: every alpha must be {need}.")
+        raise ValueError(f"alphas[{bad[0]}] = {float(a[bad[0]])}: every alpha must be {need}.")
     return a
 
 
@@ -176,14 +176,16 @@ class RidgeCV(_ClosedFormRegressor):
     Parameters
     ----------
     alphas : array-like of shape (n_alphas,) or float, default=(0.1, 1.0, 10.0)
-        > 0 for leave-one-out, >= 0 for K-fold.
+        The regularisation strengths tried: > 0 for leave-one-out, >= 0 for K-fold.
     fit_intercept : bool, default=True
+        Fit an (unpenalised) intercept by centring X and y.
     scoring : {"neg_mean_squared_error", "neg_root_mean_squared_error", "r2"} or None
         Only scorings computable from sums of squares; weighted by ``sample_weight``.
     cv : None, int, splitter or iterable of (train, test), default=None
         An int K with a known number of rows gives ``KFold(K)``'s contiguous folds; over chunks
         whose total is unknown (a generator), row i goes to fold i mod K.
     gcv_mode : {"auto", "svd", "eigen"} or None, default=None
+        Accepted for compatibility; every value computes the same leave-one-out errors.
     store_cv_results : bool, default=False
         ``cv=None`` only: keep the per-row LOO squared errors (or predictions with a scoring).
     alpha_per_target : bool, default=False
@@ -192,15 +194,28 @@ class RidgeCV(_ClosedFormRegressor):
     Attributes
     ----------
     alpha_ : float or ndarray of shape (n_targets,)
+        The chosen alpha (one per target with ``alpha_per_target=True``).
     best_score_ : float or ndarray of shape (n_targets,)
+        Score of the chosen alpha (larger is better).
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-    intercept_ : float or ndarray of shape (n_targets,)
+        Coefficients of the ridge model refitted on all the data with ``alpha_``.
+    intercept_ : NumPy scalar of X's dtype, ndarray of shape (n_targets,), or 0.0
+        A scalar for 1-D y, an array for 2-D y, the float 0.0 when ``fit_intercept=False``.
     cv_results_ : ndarray of shape (n_samples, n_alphas) or (n_samples, n_targets, n_alphas)
         Only with ``store_cv_results=True``.
     solver_ : str
         Solver of the final refit ("cholesky" or "eigh").
     n_features_in_ : int
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``; only when X has string column names
+        (pandas).
+
+    See Also
+    --------
+    Ridge : Ridge regression with a given alpha.
+    LassoCV : Lasso with alpha chosen by cross-validation, from the same kind of statistics.
+    ElasticNetCV : Elastic net with alpha and l1_ratio chosen by cross-validation.
 
     Examples
     --------
@@ -238,15 +253,19 @@ class RidgeCV(_ClosedFormRegressor):
 
         Parameters
         ----------
-        X : {ndarray, np.memmap, sparse matrix, dask array, Source} of shape (n_samples,
-            n_features)
-            A :class:`~fastlin.engine.sources.ChunkSource` (with ``y=None``) fits chunks.
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets), or None with a source
+        X : {ndarray, np.memmap, sparse matrix, dask array, Source} of shape \
+(n_samples, n_features)
+            Training data. A :class:`~fastlin.engine.sources.ChunkSource` (with ``y=None``)
+            fits chunks.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets), or None
+            Target values; None when X is a source, which carries its own.
         sample_weight : float or ndarray of shape (n_samples,), default=None
+            Weight of each sample; a float gives every sample that weight, None weight 1.
 
         Returns
         -------
         self : object
+            The fitted estimator.
 
         Raises
         ------

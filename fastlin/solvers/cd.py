@@ -18,11 +18,10 @@ so the rule only ever saves work, never changes the answer.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._warn import warn as warn_user
 from ..kernels.cd import enet_gram_cd
 
 __all__ = ["alpha_grid", "check_alphas", "enet_gram_path", "path_seed"]
@@ -68,9 +67,9 @@ def check_alphas(alphas):
         raise ValueError("alphas must be a non-empty list of non-negative numbers, got an "
                          "empty one.")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"alphas must be finite, got {alphas!r}.")
+        raise ValueError(f"alphas must be finite, got {a.tolist()}.")
     if np.any(a < 0):
-        raise ValueError(f"alphas must be >= 0, got {alphas!r}.")
+        raise ValueError(f"alphas must be >= 0, got {a.tolist()}.")
     return np.sort(a)[::-1].copy()
 
 
@@ -139,9 +138,9 @@ def enet_gram_path(Q, q, yy, weight_sum, alphas, l1_ratio, *, tol=1e-4, max_iter
         gap, n_iter, state = enet_gram_cd(Q, q, float(yy), w, Qw, l1, l2, int(max_iter),
                                           float(tol), bool(positive), bool(random), state, working)
         if warn and n_iter >= max_iter and gap > tol * yy:
-            warnings.warn(f"Objective did not converge at alpha={alpha:.6g}: duality gap "
-                          f"{gap / weight_sum:.3e} > tolerance {tol * yy / weight_sum:.3e} after "
-                          f"{max_iter} epochs. Increase max_iter or tol.", ConvergenceWarning)
+            warn_user(f"Objective did not converge at alpha={alpha:.6g}: duality gap "
+                      f"{gap / weight_sum:.3e} > tolerance {tol * yy / weight_sum:.3e} after "
+                      f"{max_iter} epochs. Increase max_iter or tol.", ConvergenceWarning)
         coefs[:, k] = w
         gaps[k] = gap / weight_sum
         n_iters.append(int(n_iter))

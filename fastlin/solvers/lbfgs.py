@@ -12,12 +12,12 @@ fitted). :func:`minimize_lbfgs` runs scipy's L-BFGS-B with scikit-learn's option
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
+
+from .._warn import warn
 
 __all__ = ["LogisticObjective", "minimize_lbfgs"]
 
@@ -93,8 +93,8 @@ def minimize_lbfgs(fun, theta0, *, max_iter, tol, callback=None):
                      "ftol": 64 * np.finfo(float).eps},
         )
     if res.status != 0:
-        warnings.warn(
+        warn(
             f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}: "
             f"{res.message}). Increase max_iter or scale the data (e.g. StandardScaler).",
-            ConvergenceWarning, stacklevel=4)
+            ConvergenceWarning)
     return res

@@ -16,12 +16,12 @@ above, so the result has exact zeros and needs no further pass over X.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 from sklearn.exceptions import ConvergenceWarning
+
+from .._warn import warn
 
 __all__ = ["RCOND_MIN", "solve_normal", "solve_nnls", "ridge_alphas"]
 
@@ -49,7 +49,7 @@ def ridge_alphas(alpha, n_targets):
     if not np.all(np.isfinite(a)):
         raise ValueError("alpha must be finite.")
     if np.any(a < 0):
-        raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
+        raise ValueError(f"alpha must be >= 0, got {np.asarray(alpha).tolist()}.")
     return a
 
 
@@ -126,12 +126,11 @@ def solve_normal(G, B, alpha=0.0, *, kind="primal", rcond_min=RCOND_MIN):
             why = ("is not positive definite" if rcond == 0.0
                    else f"is too ill-conditioned for Cholesky (estimated rcond {rcond:.1e} "
                         f"< {rcond_min:.0e})")
-            warnings.warn(
+            warn(
                 f"The regularised Gram matrix (alpha={a:g}) {why}: collinear or constant features, or "
                 "more features than samples, with too little regularisation. Falling back to the "
                 "minimum-norm solution from a symmetric eigendecomposition.",
                 linalg.LinAlgWarning,
-                stacklevel=3,
             )
             X = _min_norm_solve(A, B2[:, cols], rcond_min)
             solver = "eigh" + suffix
@@ -257,10 +256,9 @@ def solve_nnls(G, B, alpha=0.0, *, max_iter=None):
         W[:, k], steps, ok = _nnls_one(A, B2[:, k], cap)
         n_iter[k] = steps + 1
         if not ok:
-            warnings.warn(
+            warn(
                 f"Non-negative least squares (target {k}) stopped after max_iter={cap} active-set "
                 "steps before the optimality conditions held; increase max_iter.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
     return (W[:, 0] if one_d else W), "nnls", n_iter
