@@ -3,6 +3,7 @@
     fastlin bench complexity [--quick | --full] [--sizes KEY=VALUES ...] [--json PATH] [--plot PATH]
                              [--dtype float32|float64] [--seed N]
     fastlin compile          fill Numba's disk cache for every kernel, dtype and layout
+    fastlin lecture [--out DIR] [--claims NAMES] [--seed S]   (the lecture's claims, measured)
     fastlin bench complexity --replot JSON --plot PATH     (redraw a saved report's plot)
 
 Exit codes: 0 success; 2 bad input (unknown option, malformed ``--sizes``, unwritable output path,
@@ -52,7 +53,37 @@ def build_parser() -> argparse.ArgumentParser:
     bsub.required = True
     _add_complexity(bsub)
     _add_compile(sub)
+    _add_lecture(sub)
     return parser
+
+
+def _add_lecture(sub) -> None:
+    """The ``lecture`` subcommand: the introductory lecture's claims, measured."""
+    lc = sub.add_parser(
+        "lecture",
+        help="check every claim of the introductory lecture with fastlin, write an HTML page",
+        description=(
+            "Run one small demonstration per claim of the introductory lecture (perceptron, "
+            "losses, closed form, gradient descent, regularisation, logistic regression, "
+            "fitting, cost), print one line per claim, and write DIR/index.html (figures "
+            "embedded) and DIR/lecture.json. Exit code 0 when every claim holds, 1 otherwise, "
+            "2 for bad input."),
+    )
+    lc.add_argument("--out", metavar="DIR", default="lecture",
+                    help="output directory (default: ./lecture); created if missing")
+    lc.add_argument("--claims", metavar="NAMES",
+                    help="comma-separated subset, e.g. perceptron,losses (default: all)")
+    lc.add_argument("--seed", type=int, default=0, help="seed of the demonstrations' data")
+    lc.add_argument("--no-progress", action="store_true", help="no progress bar")
+    lc.set_defaults(handler=_cmd_lecture)
+
+
+def _cmd_lecture(args) -> int:
+    """``fastlin lecture``: the work is in :func:`fastlin.report.lecture.lecture`."""
+    # Imported here for the reason given in _cmd_complexity.
+    from .report.lecture import lecture
+
+    return lecture(args.out, args.claims, args.seed, progress=not args.no_progress)
 
 
 def _add_compile(sub) -> None:
