@@ -10,9 +10,9 @@ Untimed (CI, seconds)::
 
 Workloads (issue 3): dense 200 000 x 100 float64, 5 epochs, ``shuffle=False``, ``tol=None`` for
 Perceptron, hinge+L2, log+L2, log+L1, squared+L2 averaged; CSR 200 000 x 131 072 with 50 non-zeros
-per row for hinge and log_loss; float32 against float64. Every benchmark records ``ms_per_epoch``
-(the whole fit, validation and setup included, divided by the 5 epochs) and ``GBps`` (bytes of X
-read per epoch / that time) in ``extra_info``; the JIT is
+per row for hinge, log_loss (L2), log_loss + L1 and modified_huber; float32 against float64.
+Every benchmark records ``ms_per_epoch`` (the whole fit, validation and setup included, divided
+by the 5 epochs) and ``GBps`` (bytes of X read per epoch / that time) in ``extra_info``; the JIT is
 warmed by a module fixture before anything is timed, and the cold compile time is measured apart
 (in a subprocess with the disk cache off) by ``test_cold_compile_time``.
 """
@@ -69,6 +69,10 @@ SPARSE = {
               lambda: sk.SGDClassifier(loss="hinge", **_common())),
     "log_loss": (lambda: fastlin.SGDClassifier(loss="log_loss", **_common()),
                  lambda: sk.SGDClassifier(loss="log_loss", **_common())),
+    "log_loss_l1": (lambda: fastlin.SGDClassifier(loss="log_loss", penalty="l1", **_common()),
+                    lambda: sk.SGDClassifier(loss="log_loss", penalty="l1", **_common())),
+    "modified_huber": (lambda: fastlin.SGDClassifier(loss="modified_huber", **_common()),
+                       lambda: sk.SGDClassifier(loss="modified_huber", **_common())),
 }
 
 

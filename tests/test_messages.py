@@ -1,9 +1,9 @@
 """What a scikit-learn user reads: warnings at their own line, scikit-learn's NaN message, labels
 printed as they were written.
 
-* Warnings raised during ``fit`` (LinAlgWarning, ConvergenceWarning, UserWarning) are attributed
-  to the line of this file that called fastlin, whatever the call path
-  (:func:`fastlin._warn.warn`).
+* Warnings raised during ``fit`` or ``partial_fit`` (LinAlgWarning, ConvergenceWarning,
+  UserWarning) are attributed to the line of this file that called fastlin, whatever the call
+  path, worker threads included (:func:`fastlin._warn.warn`).
 * NaN or infinity in an in-memory X gives scikit-learn 1.9's own ValueError, guidance sentence
   included, although fastlin finds it in the statistics pass instead of a separate scan.
 * Errors that print labels or alphas print them as plain Python values (``[100, 200]``), not as
@@ -38,6 +38,12 @@ def _regression(n=60, d=5, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     return X, X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+
+
+def _classes(n=60, d=5, seed=0, n_classes=2):
+    """The data of :func:`_regression` with the targets cut into ``n_classes`` labels."""
+    X, y = _regression(n, d, seed)
+    return X, np.digitize(y, np.quantile(y, np.arange(1, n_classes) / n_classes))
 
 
 def _caught(category, call):
@@ -99,6 +105,10 @@ CASES = {
     "fit_chunks Lasso": (ConvergenceWarning, _fit_chunks_lasso),
     "fit_chunks one-shot generator": (UserWarning, _one_shot_generator),
     "fit_chunks LogisticRegression lbfgs": (ConvergenceWarning, _fit_chunks_logistic),
+    "Perceptron max_iter=1": (ConvergenceWarning,
+                              lambda: fastlin.Perceptron(max_iter=1).fit(*_classes())),
+    "SGDRegressor max_iter=1": (ConvergenceWarning,
+                                lambda: fastlin.SGDRegressor(max_iter=1).fit(*_regression())),
 }
 
 
@@ -108,6 +118,29 @@ def test_warning_points_at_the_callers_line(case):
     for w in _caught(category, call):
         assert w.filename == __file__, f"{case}: {category.__name__} attributed to " \
                                        f"{w.filename}:{w.lineno}: {w.message}"
+
+
+def _diverging(n_jobs=None):
+    """squared_hinge under the default 'optimal' schedule: the iterates explode, the 1e12 clip of
+    the loss derivative keeps them finite, and a ConvergenceWarning says so."""
+    return fastlin.SGDClassifier(loss="squared_hinge", random_state=0, n_jobs=n_jobs)
+
+
+DIVERGING = {
+    "fit": lambda: _diverging().fit(*_classes()),
+    "partial_fit": lambda: _diverging().partial_fit(*_classes(), classes=[0, 1]),
+    # one-vs-rest problems run in worker threads, where no frame of this file is on the stack
+    "fit one-vs-rest in threads": lambda: _diverging(n_jobs=3).fit(*_classes(n_classes=3)),
+}
+
+
+@pytest.mark.parametrize("case", list(DIVERGING))
+def test_clipped_derivative_warning_points_at_the_callers_line(case):
+    found = [w for w in _caught(ConvergenceWarning, DIVERGING[case])
+             if "diverging" in str(w.message)]
+    assert found, f"{case}: no warning about the clipped derivative"
+    for w in found:
+        assert w.filename == __file__, f"{case}: attributed to {w.filename}:{w.lineno}"
 
 
 def test_user_stacklevel_counts_frames_inside_the_package():

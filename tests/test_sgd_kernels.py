@@ -234,3 +234,23 @@ def test_clip_dloss_and_step_size():
     alpha = 1e-4
     t0 = sgd.optimal_init(LOSSES["hinge"].code, alpha, 0.1)
     np.testing.assert_allclose(1.0 / (alpha * t0), alpha ** -0.25)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_epoch_is_bit_identical_across_calls(layout):
+    """Same inputs, same compiled kernel: the same bits (the dot's summation order is fixed)."""
+    X, y, sw = _data("classification", n=80, d=40)
+    Xk = X if layout == "dense" else kernel_X(sp.csr_matrix(X))
+    order = np.random.default_rng(4).permutation(80).astype(np.int64)
+    results = []
+    for _ in range(2):
+        arrays = [np.zeros(40), np.zeros(40), np.zeros(40), sgd.new_state()]
+        for _epoch in range(3):
+            sgd.epoch(Xk, y, sw, order, *arrays, loss_code=LOSSES["log_loss"].code,
+                      penalty_code=PENALTIES["elasticnet"], schedule_code=SCHEDULES["optimal"],
+                      alpha=1e-3, l1_ratio=0.3, eta0=0.0, power_t=0.5, epsilon=0.1,
+                      opt_init=sgd.optimal_init(LOSSES["log_loss"].code, 1e-3, 0.1),
+                      fit_intercept=True, average_start=10.0, want_loss=False)
+        results.append(arrays)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -25,31 +25,89 @@ class Perceptron(_BaseSGDClassifier):
     Parameters
     ----------
     penalty : {'l2', 'l1', 'elasticnet', None}, default=None
+        An optional regularizer ``R(w)``, applied at every sample (mistake or not): half the
+        squared L2 norm, the L1 norm (cumulative clipping, exact zeros), or their mix set by
+        ``l1_ratio``. None, the default, is the plain perceptron.
     alpha : float, default=0.0001
+        Strength of the penalty; no effect with penalty=None.
     l1_ratio : float, default=0.15
+        Elastic-net mixing (0 = L2, 1 = L1); used only with penalty='elasticnet'.
     fit_intercept : bool, default=True
+        Whether to learn the bias ``b`` (never penalized). When False it is not updated: it stays
+        at ``intercept_init`` (0 by default).
     max_iter : int, default=1000
+        Maximum number of epochs (passes over the training samples) of ``fit``;
+        ``partial_fit`` always runs exactly one.
     tol : float or None, default=1e-3
+        Stop when the objective, the weighted mean of ``max(0, -y a)`` over the epoch plus
+        ``alpha R(w)`` at its end, has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        with ``early_stopping`` the held-out accuracy must rise by ``tol`` instead. None runs
+        all ``max_iter`` epochs and never warns about convergence.
     shuffle : bool, default=True
+        Shuffle the samples before each epoch (seeded by ``random_state``).
     verbose : int, default=0
+        Any positive value prints to stdout, after each epoch, the weight norm, the number of
+        non-zero weights, the bias, the step count, the mean loss, the objective, the number of
+        updates (mistakes on samples of non-zero weight), the validation score with early
+        stopping, the time elapsed, and finally the epoch at which the fit stopped early, if it
+        did.
     eta0 : float, default=1.0
+        The constant step: a mistake adds ``eta0 y x`` to ``w`` and ``eta0 y`` to ``b``. Must be
+        > 0.
     n_jobs : int or None, default=None
+        Threads for the one-vs-rest problems (-1: all cores); the result does not depend on it.
     random_state : int, RandomState instance or None, default=0
+        Seeds the shuffling and the early-stopping split; the default makes repeated fits
+        identical. Each problem shuffles with its own NumPy ``Generator``, so the sample order is
+        not scikit-learn's for the same seed.
     early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified) and stop when its accuracy,
+        weighted by the sample and class weights, stalls (see ``tol``). Refused by
+        ``partial_fit``.
     validation_fraction : float, default=0.1
+        Share of the samples held out when ``early_stopping`` is True, in (0, 1); the split is
+        stratified by class and drawn with ``random_state``, and the held-out samples are never
+        trained on. Unused otherwise.
     n_iter_no_change : int, default=5
+        Epochs without improvement (see ``tol``) after which the fit stops.
     class_weight : dict, 'balanced' or None, default=None
+        Per-class factors on the sample weights, which scale the steps of the samples of each
+        class. A dict maps labels to factors (labels left out get 1); 'balanced' gives class k
+        the factor ``n_samples / (n_classes * n_k)`` from the label counts of ``y``. With more
+        than two classes, class k's factor weighs its own samples in its one-vs-rest problem
+        only. ``partial_fit`` refuses 'balanced': pass a dict.
     warm_start : bool, default=False
+        When True, ``fit`` starts from the previous ``coef_`` and ``intercept_`` (unless
+        ``coef_init`` or ``intercept_init`` are given) instead of zeros; ``t_`` and the average
+        start over. ``partial_fit`` continues from the current state whatever this flag.
     average : bool or int, default=False
+        The averaged perceptron, fastlin's addition (scikit-learn's ``Perceptron`` has no such
+        parameter): ``coef_`` and ``intercept_`` are the mean of the iterates after each sample
+        instead of the last one. True averages from the first sample, an int ``k`` from the
+        ``k``-th sample on.
 
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights ``w`` (averaged when averaging); float32 if X was float32.
     intercept_ : ndarray of shape (1,) or (n_classes,)
+        Biases ``b`` (averaged when averaging), in the dtype of ``coef_``.
     classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
     n_iter_ : int
+        Epochs run (the maximum over the one-vs-rest problems).
     t_ : float
+        Samples visited plus one (``n_iter_ * n_train + 1`` after one ``fit``, ``n_train`` the
+        samples not held out), mistakes or not.
     n_features_in_ : int
+        Number of features seen by ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X has string feature names.
+
+    See Also
+    --------
+    SGDClassifier : Other losses and schedules with the same machinery.
+    LogisticRegression : A probabilistic linear classifier.
 
     Examples
     --------

@@ -5,7 +5,6 @@ the one-vs-rest problems, and the state bookkeeping that ``partial_fit`` continu
 from __future__ import annotations
 
 import functools
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
@@ -19,6 +18,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite
 
 from .._registry import LOSSES, PA_LOSSES, PA_SCHEDULES, PENALTIES, SCHEDULES
+from .._warn import warn
 from ..data import is_dask_collection, kernel_X, validate_X_y
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
@@ -280,11 +280,13 @@ class _BaseSGD(BaseEstimator):
             return prob.avg_w, prob.state[_sgd.STATE_AVG_INTERCEPT]
         return prob.w, prob.state[_sgd.STATE_INTERCEPT]
 
-    def _run_problem(self, Xk, prob, train_idx, prm, max_iter, val, verbose, check_X=None):
+    def _run_problem(self, Xk, prob, train_idx, prm, max_iter, val, verbose, check_X=None,
+                     report=warn):
         """One problem's epochs, inside THE epoch loop; returns the number of epochs run.
 
         ``check_X``, when given, is called after the first epoch if the kernel met a non-finite
         prediction: X's finiteness was not checked up front (see :meth:`_validate_fit_X`).
+        ``report(message, category)`` issues the problem's warnings (see :meth:`_run_all`).
         """
         kernel = self._epoch_function()
         rng = np.random.default_rng(prob.seed)
@@ -309,16 +311,22 @@ class _BaseSGD(BaseEstimator):
                 want_loss=want_loss)
             if n_clipped and epoch == 1 and check_X is not None:
                 check_X()  # raises "Input X contains NaN/infinity" if that was the cause
-            check_finite_state(epoch, self._divergence_hint(), prob.state[:2], prob.w, prob.avg_w)
+            # A sum is finite iff every term is (or it overflowed: then the full check, which
+            # passes): one read of w per epoch instead of isfinite's temporary (0.35 -> 0.05 ms
+            # an epoch for 131 072 weights, cProfile).
+            with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: NaN, no warning
+                total = prob.w.sum() + prob.avg_w.sum() + prob.state[0] + prob.state[1]
+            if not np.isfinite(total):
+                check_finite_state(epoch, self._divergence_hint(), prob.state[:2], prob.w,
+                                   prob.avg_w)
             if n_clipped and not warned[0]:
                 # A derivative clipped at 1e12 means a prediction 1e12 off its target: the clip
                 # (scikit-learn's) kept the weights finite, but the iterates have exploded. Warn
                 # rather than raise, as scikit-learn returns such weights silently.
                 warned[0] = True
-                warnings.warn(
-                    f"SGD is diverging at epoch {epoch}: the loss derivative reached 1e12 on "
-                    f"{n_clipped} samples and was clipped. " + self._divergence_hint(),
-                    ConvergenceWarning, stacklevel=2)
+                report(f"SGD is diverging at epoch {epoch}: the loss derivative reached 1e12 on "
+                       f"{n_clipped} samples and was clipped. " + self._divergence_hint(),
+                       ConvergenceWarning)
             coef, intercept = self._current(prob, prm)
             objective = np.nan
             if want_loss:
@@ -358,14 +366,26 @@ class _BaseSGD(BaseEstimator):
         verbose = int(self.verbose)
         n_jobs = min(effective_n_jobs(getattr(self, "n_jobs", None)), len(problems))
 
-        def run(k):
+        def run(k, report=warn):
             return self._run_problem(Xk, problems[k], train_idx, prm, max_iter, val_of(k), verbose,
-                                     check_X)
+                                     check_X, report)
 
         if n_jobs <= 1:
             return [run(k) for k in range(len(problems))]
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            return list(pool.map(run, range(len(problems))))
+        # A worker thread's stack holds no frame of the caller's, so a warning issued there would
+        # name the thread pool: the workers collect theirs, issued here in problem order once every
+        # worker is done (also when one of them raised).
+        pending = [[] for _ in problems]
+
+        def run_collecting(k):
+            return run(k, lambda *args: pending[k].append(args))
+
+        try:
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                return list(pool.map(run_collecting, range(len(problems))))
+        finally:
+            for args in (args for collected in pending for args in collected):
+                warn(*args)
 
     # -- state bookkeeping ------------------------------------------------------------------------
 
@@ -415,7 +435,10 @@ class _BaseSGD(BaseEstimator):
     def _fit_problems(self, X, ys, sws, prm, max_iter, mask, seeds, check_X=None):
         """Build the problems over the shared state arrays, run them, publish the attributes."""
         Xk = self._kernel_X(X)
-        train_idx = np.flatnonzero(~mask).astype(np.int64)
+        # Without held-out rows an arange, not flatnonzero of the mask and an int64 copy of it
+        # (4 ms of a 200 000-sample CSR fit, cProfile).
+        train_idx = (np.flatnonzero(~mask).astype(np.int64, copy=False) if mask.any()
+                     else np.arange(mask.shape[0], dtype=np.int64))
         t0 = self.t_
         problems = []
         for k in range(len(ys)):
