@@ -5,7 +5,8 @@ Untimed: FASTLIN_BENCH_SCALE=0.02 pytest bench/bench_closed_form.py --benchmark-
 
 Each group times, on the same array: the bare Gram product (the floor every closed-form fit pays),
 fastlin's fit, scikit-learn's ``Ridge(solver="cholesky")`` and ``LinearRegression``. The ratio to the
-bare product is the figure quoted in the README (goal: fastlin ≤ 1.25×).
+bare product is the figure quoted in the README (goal: fastlin ≤ 1.0×). Peers (scikit-learn-intelex,
+PyTorch), each in its own process: bench/bench_peers.py --table.
 """
 
 from __future__ import annotations

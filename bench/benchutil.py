@@ -53,3 +53,34 @@ def make_csr_classification_data(n, d, nnz_per_row, seed=0):
     coef = rng.standard_normal(d)
     y = (X @ coef > 0).astype(np.int64)
     return X, y
+
+
+def peer_available(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (a peer's import can start its
+    thread pool in the calling process; the peers are timed in their own subprocesses)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def ratio_to_bare_gram(fit, X, rounds: int = 3):
+    """Median over ``rounds`` of (seconds of ``fit()``) / (seconds of a bare ``X.T @ X``).
+
+    The two are interleaved round by round on the same X in the same process, so a load change on
+    a shared machine hits both, and the ratio is comparable across processes and machines.
+    Returns ``(ratio, fit_seconds, bare_seconds)``, the last two medians.
+    """
+    import statistics
+    import time
+
+    fits, bares, ratios = [], [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        X.T @ X
+        t1 = time.perf_counter()
+        fit()
+        t2 = time.perf_counter()
+        bares.append(t1 - t0)
+        fits.append(t2 - t1)
+        ratios.append((t2 - t1) / (t1 - t0))
+    return statistics.median(ratios), statistics.median(fits), statistics.median(bares)
