@@ -227,11 +227,14 @@ def test_stochastic_solver_is_deterministic_and_sparse_input_agrees():
     np.testing.assert_allclose(s.coef_, a.coef_, rtol=1e-9, atol=1e-12)
 
 
-def test_stochastic_solvers_reject_multiclass():
+def test_stochastic_solvers_fit_multiclass():
+    # they used to be binary only (a ValueError); now they minimise the multinomial objective
     X, y = make_classification(n_samples=60, n_features=4, n_informative=3, n_redundant=0,
                                n_classes=3, random_state=0)
-    with pytest.raises(ValueError, match="binary problems only.*'lbfgs'"):
-        LogisticRegression(solver="sgd").fit(X, y)
+    ref = LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y)
+    est = LogisticRegression(solver="sgd", tol=1e-8, max_iter=2000, random_state=0).fit(X, y)
+    assert est.coef_.shape == (3, 4)
+    assert est.objective_ <= ref.objective_ * (1 + 1e-3)
 
 
 # ------------------------------------------------------------------------------ the estimators' batch_size

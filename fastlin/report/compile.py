@@ -92,6 +92,10 @@ def _fits():
     def logistic(X, y, y3):
         lm.LogisticRegression(max_iter=5).fit(X, y)
         lm.LogisticRegression(max_iter=5).fit(X, y3)
+        with warnings.catch_warnings():  # 2 epochs: the SAGA kernels, not a converged model
+            warnings.simplefilter("ignore")
+            lm.LogisticRegression(solver="sgd", max_iter=2).fit(X, y3)
+            lm.LogisticRegression(solver="minibatch", batch_size=16, max_iter=2).fit(X, y)
 
     def logistic_parallel(X, y, y3):
         # tiny data runs the serial build of the fused kernel; large fits use the parallel one,
