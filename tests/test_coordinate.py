@@ -287,7 +287,7 @@ def test_dask_gives_the_in_memory_model():
 
 
 def test_gram_too_large_is_refused_before_allocation(monkeypatch):
-    monkeypatch.setattr(_coordinate, "_available_bytes", lambda: 1_000_000)  # 1 MB, 0.8 MB usable
+    monkeypatch.setattr(_coordinate, "available_memory", lambda: 1_000_000)  # 1 MB, 0.8 MB usable
     X, y = synthetic(n=50, d=200)
     est = Lasso()
     with pytest.raises(ValueError, match="Gram route needs about"):  # 4 x 200² x 8 B = 1.28 MB

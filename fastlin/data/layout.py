@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BLOCK_BYTES", "block_rows_for", "iter_row_blocks", "kernel_X"]
+__all__ = ["BLOCK_BYTES", "available_memory", "block_rows_for", "iter_row_blocks", "kernel_X"]
 
 #: Target size of one row block. 2 MiB keeps a block (and its centred float64 copy) inside the L2/L3
 #: caches of current x86 cores while staying large enough that BLAS syrk on it runs at full speed
@@ -59,3 +61,19 @@ def kernel_X(X):
     idx_dtype = np.int32 if small else np.int64
     return (np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices, dtype=idx_dtype),
             np.ascontiguousarray(X.indptr, dtype=idx_dtype))
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation (Linux MemAvailable, else the free physical
+    pages), or None when unknown. Used to refuse an allocation that would not fit before making it."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None

@@ -20,7 +20,6 @@ costs N·D² to build where scikit-learn's X-based sweeps would cost O(N) per up
 
 from __future__ import annotations
 
-import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,6 +33,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_X_y
 
 from .._warn import warn
+from ..data.layout import available_memory
 from ..data.validation import validate_X_y
 from ..engine.gram import gram_piece, merge_all
 from ..engine.inputs import as_source
@@ -51,19 +51,6 @@ _GRAM_COPIES = 4
 _MEMORY_SHARE = 0.8
 
 
-def _available_bytes():
-    """MemAvailable from /proc/meminfo (Linux), else free physical pages; None when unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_gram_memory(n_features, n_grams=1):
@@ -76,7 +63,7 @@ def check_gram_memory(n_features, n_grams=1):
         Gram matrices held at once (1 for a fit, n_folds + 2 for cross-validation).
     """
     need = 8.0 * n_features * n_features * (n_grams + _GRAM_COPIES - 1)
-    avail = _available_bytes()
+    avail = available_memory()
     if avail is not None and need > _MEMORY_SHARE * avail:
         raise ValueError(
             f"The Gram route needs about {need / 2**30:.1f} GiB ({n_grams} x {n_features}x"

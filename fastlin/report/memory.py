@@ -7,8 +7,7 @@ estimate instead of swapping or being killed half-way.
 
 from __future__ import annotations
 
-import os
-
+from ..data.layout import available_memory
 from .plan import Plan
 
 __all__ = [
@@ -28,19 +27,6 @@ class SweepTooLarge(ValueError):
     """The sweep would not fit in memory; raised before anything large is allocated."""
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def format_bytes(nbytes: float) -> str:
