@@ -29,9 +29,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..data.layout import block_rows_for
-from ..data.pieces import Piece
 from ..data.validation import is_dask_collection
-from .gram import GramStats, gram_piece, merge, merge_all
+from .gram import GramStats, gram_piece, merge_all
 
 __all__ = ["FoldStats", "fold_assigner", "fold_statistics", "training_stats", "validation_sse",
            "uncentred"]

@@ -10,11 +10,11 @@ from sklearn import get_config
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from ..data.validation import is_dask_collection, validate_X
+from ..data.validation import is_dask_collection, validate_X, validate_X_y
 from ..engine.dask import map_rows
 from ..engine.sources import ArraySource
 
-__all__ = ["LinearClassifierMixin", "SparseCoefMixin", "record_input", "predict_rows"]
+__all__ = ["LinearRegressorMixin", "LinearClassifierMixin", "SparseCoefMixin", "record_input", "predict_rows"]
 
 
 def record_input(est, source):
@@ -134,3 +134,32 @@ class LinearClassifierMixin(SparseCoefMixin):
             value (``classes_[1]`` when the single decision value is positive).
         """
         return predict_rows(self, X, "predict", self._labels)
+
+
+class LinearRegressorMixin:
+    """What the statistics regressors share: in-memory validation for the Gram pass, and
+    ``predict`` as ``X @ coef_.T + intercept_`` (a lazy dask array for dask input)."""
+
+    def _validate(self, X, y):
+        # X's finiteness is checked on the Gram statistics (see fastlin.engine.gram.gram_piece).
+        X, y = validate_X_y(self, X, y, multi_output=True, y_numeric=True, ensure_all_finite=False)
+        return X, y.astype(np.float64, copy=False)
+
+    def _predict(self, X):
+        coef = self.coef_.astype(X.dtype, copy=False)
+        return safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. A dask array gives a lazy dask array, computed block by block.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values, ``X @ coef_.T + intercept_``.
+        """
+        return predict_rows(self, X, "predict", self._predict)

@@ -29,17 +29,15 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_X_y
 
 from .._warn import warn
 from ..data.layout import available_memory
-from ..data.validation import validate_X_y
 from ..engine.gram import gram_piece, merge_all
 from ..engine.inputs import as_source
 from ..engine.sources import ArraySource, Source
 from ..solvers.cd import alpha_grid, check_alphas, enet_gram_path, path_seed
-from ._base import predict_rows, record_input
+from ._base import LinearRegressorMixin, record_input
 
 __all__ = ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "enet_path", "lasso_path"]
 
@@ -113,32 +111,8 @@ def _intercepts(stats, coefs, fit_intercept):
     return stats.y_mean[0] - stats.x_mean @ coefs
 
 
-class _CoordinateBase(RegressorMixin, BaseEstimator):
+class _CoordinateBase(LinearRegressorMixin, RegressorMixin, BaseEstimator):
     """Validation, prediction and tags shared by the coordinate-descent estimators."""
-
-    def _validate(self, X, y):
-        # X's finiteness is checked on the Gram statistics (see fastlin.engine.gram.gram_piece).
-        X, y = validate_X_y(self, X, y, multi_output=True, y_numeric=True, ensure_all_finite=False)
-        return X, y.astype(np.float64, copy=False)
-
-    def _predict(self, X):
-        coef = self.coef_.astype(X.dtype, copy=False)
-        return safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
-            Samples. A dask array gives a lazy dask array, computed block by block.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predicted values, ``X @ coef_.T + intercept_``.
-        """
-        return predict_rows(self, X, "predict", self._predict)
 
     @property
     def sparse_coef_(self):

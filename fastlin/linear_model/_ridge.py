@@ -23,12 +23,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import assert_all_finite
 
-from ..data.validation import validate_X_y
 from ..engine.gram import gram_piece, merge_all
 from ..engine.inputs import as_source
 from ..engine.sources import ArraySource
 from ..solvers.normal import RCOND_MIN, ridge_alphas, solve_nnls, solve_normal
-from ._base import predict_rows, record_input
+from ._base import LinearRegressorMixin, record_input
 
 __all__ = ["LinearRegression", "Ridge"]
 
@@ -86,7 +85,7 @@ def _fit_dual(X, Y, sw, alphas, fit_intercept, name=None):
     return W, x_mean, y_mean, solver
 
 
-class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
+class _ClosedFormRegressor(LinearRegressorMixin, RegressorMixin, BaseEstimator):
     """Shared fit/predict of the closed-form least-squares estimators."""
 
     #: Checked by ``_validate_params`` at the start of ``fit`` (scikit-learn's InvalidParameterError).
@@ -117,11 +116,6 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
 
     def _check_solver(self):
         """Raise for a parameter combination fastlin does not run (Ridge's ``solver``)."""
-
-    def _validate(self, X, y):
-        # X's finiteness is checked on the Gram statistics (see fastlin.engine.gram.gram_piece).
-        X, y = validate_X_y(self, X, y, multi_output=True, y_numeric=True, ensure_all_finite=False)
-        return X, y.astype(np.float64, copy=False)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model from one pass over X.
@@ -193,25 +187,6 @@ class _ClosedFormRegressor(RegressorMixin, BaseEstimator):
         if self._has_n_iter:  # None: one direct solve per target
             self.n_iter_ = np.ones(W.shape[1], dtype=np.int64) if n_iter is None else n_iter
         return self
-
-    def _predict(self, X):
-        coef = self.coef_.astype(X.dtype, copy=False)
-        return safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
-            Samples. A dask array gives a lazy dask array, computed block by block.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predicted values, ``X @ coef_.T + intercept_``.
-        """
-        return predict_rows(self, X, "predict", self._predict)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
