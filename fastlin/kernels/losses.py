@@ -130,6 +130,32 @@ def dloss(code, p, y, eps):
 
 
 @jit
+def d2loss(code, p, y, eps, g):
+    """Second derivative of loss ``code`` with respect to ``p`` (0 at and beyond a kink).
+
+    ``g`` is the derivative at ``p`` (:func:`dloss`), from which log_loss reads its curvature
+    without a second ``exp``: ``sigma (1 - sigma) = |g| (1 - |g|)``. The losses with a kink
+    (absolute, epsilon-insensitive, hinge, perceptron) are piecewise linear: 0. Used as the local
+    curvature that caps a batch's step (:mod:`fastlin.kernels.minibatch`).
+    """
+    if code == SQUARED_ERROR:
+        return 1.0
+    elif code == HUBER:
+        return 1.0 if abs(p - y) <= eps else 0.0
+    elif code == SQUARED_EPSILON_INSENSITIVE:
+        return 2.0 if abs(y - p) > eps else 0.0
+    elif code == LOG_LOSS:
+        a = abs(g)
+        return a * (1.0 - a)
+    elif code == SQUARED_HINGE:
+        return 2.0 if p * y < 1.0 else 0.0
+    elif code == MODIFIED_HUBER:
+        z = p * y
+        return 2.0 if -1.0 <= z < 1.0 else 0.0
+    return 0.0
+
+
+@jit
 def weighted_loss_sum(code, P, Y, eps, w):
     """Σ_i w_i Σ_k loss(code, P[i, k], Y[i, k]).
 

@@ -256,7 +256,7 @@ class _BaseSGD(BaseEstimator):
         ``batch_size=1`` is the per-sample kernel (:func:`fastlin.kernels.sgd.epoch`); ``k > 1``
         mini-batches of k rows and ``None`` full-batch gradient descent
         (:func:`fastlin.kernels.minibatch.epoch`). All share the signature, the return value
-        ``(sumloss, n_updates, n_clipped)`` and the state conventions; ``t`` counts steps.
+        ``(sumloss, n_updates, n_clipped)`` and the state conventions; ``t`` counts samples.
         """
         bs = self._batch_size()
         if bs == 1:
@@ -458,11 +458,8 @@ class _BaseSGD(BaseEstimator):
             check_X(mask)  # held-out rows are never visited by the kernel: check them now
         n_iters = self._run_all(Xk, problems, train_idx, prm, max_iter, val_of, check_X)
         self.n_iter_ = int(max(n_iters))
-        # t counts steps: one per sample (per-sample SGD), one per batch, or one per epoch (GD).
-        bs = self._batch_size()
-        n_train = train_idx.shape[0]
-        steps = n_train if bs == 1 else (1 if bs is None else -(-n_train // bs))
-        self.t_ = t0 + self.n_iter_ * steps
+        # t counts samples for every batch size (fastlin.kernels.minibatch), as scikit-learn's t_.
+        self.t_ = t0 + self.n_iter_ * train_idx.shape[0]
         # Every problem saw the same number of samples per epoch; keep their clocks equal so that a
         # later partial_fit continues all of them from t_ (scikit-learn shares one t_ too).
         self._state[:, _sgd.STATE_T] = self.t_

@@ -374,8 +374,13 @@ default='optimal'
 
     batch_size : int or None, default=1
         1: per-sample SGD. ``k > 1``: mini-batch SGD, each step the mean gradient of ``k`` rows
-        (L1 by a proximal soft-threshold, so zeros stay exact). None: full-batch gradient descent,
-        one step per epoch. With ``k != 1``, ``t_`` and the schedules count steps, not samples.
+        (the penalty by its proximal step, so L1 zeros stay exact). None: full-batch gradient
+        descent, one step per epoch. ``t_``, ``average`` and the schedules count samples for every
+        batch size. With ``learning_rate="constant"``/``"adaptive"`` every step is ``eta0``;
+        under ``"optimal"``/``"invscaling"`` a batch takes ``k`` times the rate of its middle
+        sample, capped at 2 / (the trace of the batch loss's Hessian) so the step stays stable:
+        an epoch then moves the weights as far as per-sample SGD would
+        (:mod:`fastlin.kernels.minibatch`).
 
     Attributes
     ----------
@@ -388,7 +393,7 @@ default='optimal'
     n_iter_ : int
         Epochs run (the maximum over the one-vs-rest problems).
     t_ : float
-        Steps taken plus one (with batch_size=1 and one ``fit``: ``n_iter_ * n_train + 1``,
+        Samples visited plus one, whatever the batch size (one ``fit``: ``n_iter_ * n_train + 1``,
         ``n_train`` the samples not held out), whether or not a step changed the weights.
     n_features_in_ : int
         Number of features seen by ``fit``.
@@ -543,8 +548,13 @@ default='invscaling'
         (scikit-learn averages before the L1 clip).
     batch_size : int or None, default=1
         1: per-sample SGD. ``k > 1``: mini-batch SGD, each step the mean gradient of ``k`` rows
-        (L1 by a proximal soft-threshold, so zeros stay exact). None: full-batch gradient descent,
-        one step per epoch. With ``k != 1``, ``t_`` and the schedules count steps, not samples.
+        (the penalty by its proximal step, so L1 zeros stay exact). None: full-batch gradient
+        descent, one step per epoch. ``t_``, ``average`` and the schedules count samples for every
+        batch size. With ``learning_rate="constant"``/``"adaptive"`` every step is ``eta0``;
+        under ``"optimal"``/``"invscaling"`` a batch takes ``k`` times the rate of its middle
+        sample, capped at 2 / (the trace of the batch loss's Hessian) so the step stays stable:
+        an epoch then moves the weights as far as per-sample SGD would
+        (:mod:`fastlin.kernels.minibatch`).
 
     Attributes
     ----------
@@ -555,7 +565,7 @@ default='invscaling'
     n_iter_ : int
         Epochs run by the last ``fit`` (1 after ``partial_fit``).
     t_ : float
-        Steps taken plus one (with batch_size=1 and one ``fit``: ``n_iter_ * n_train + 1``,
+        Samples visited plus one, whatever the batch size (one ``fit``: ``n_iter_ * n_train + 1``,
         ``n_train`` the samples not held out), whether or not a step changed the weights.
     n_features_in_ : int
         Number of features seen by ``fit``.
