@@ -29,13 +29,14 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import types
 import warnings
 from pathlib import Path
 
 import numba
 from numba.core import config as _numba_config
 
-__all__ = ["jit", "CACHE", "CACHE_DIR", "FASTMATH", "NumbaCacheWarning", "choose_cache_dir"]
+__all__ = ["jit", "renamed", "CACHE", "CACHE_DIR", "FASTMATH", "NumbaCacheWarning", "choose_cache_dir"]
 
 #: LLVM fast-math flags: every flag of ``fastmath=True`` except ``nnan`` and ``ninf``.
 FASTMATH: frozenset[str] = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
@@ -173,3 +174,18 @@ def jit(*args, inline: str = "never", **overrides):
     if len(args) == 1 and callable(args[0]) and not overrides and inline == "never":
         return numba.njit(**options)(args[0])
     return numba.njit(*args, **options)
+
+
+def renamed(fn, name):
+    """A copy of ``fn`` under another name (same code), to compile one body twice.
+
+    Numba's disk cache names its files after the function's qualified name and keys them on the
+    signature and bytecode, not on options such as ``parallel``: two dispatchers of one function
+    would load each other's machine code. ``jit(parallel=True)(renamed(body, "k"))`` and
+    ``jit(parallel=False)(renamed(body, "k_serial"))`` keep apart.
+    """
+    copy = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = name
+    copy.__module__ = fn.__module__
+    copy.__doc__ = fn.__doc__
+    return copy

@@ -32,12 +32,11 @@ function, ``parallel=False``), which the engine runs for small problems or a one
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
 from numba import prange
 
-from .._jit import jit
+from .._jit import jit, renamed
 from .rows import n_rows, row_axpy, row_dot
 
 __all__ = ["logistic_loss_grad", "logistic_loss_grad_serial", "n_chunks_for", "MIN_CHUNK_ROWS",
@@ -209,21 +208,10 @@ def _fused_loss_grad(X, y, sw, coef, intercept, l2, scale, work, grad):
     return _reduce_chunks(chunk_loss, work, coef, l2, scale, grad)
 
 
-def _renamed(fn, name):
-    """A copy of ``fn`` under another name (same code). Numba's disk cache names its files after
-    the function's qualified name and keys them on the signature and bytecode, not on
-    ``parallel``: two dispatchers of one function would load each other's machine code."""
-    copy = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
-    copy.__qualname__ = name
-    copy.__module__ = fn.__module__
-    copy.__doc__ = fn.__doc__
-    return copy
-
-
 #: The fused pass with the chunks spread over Numba's threads (``prange``). Compiled on its first
 #: call only, so a process that fits only small problems never pays its compile.
-logistic_loss_grad = jit(parallel=True)(_renamed(_fused_loss_grad, "logistic_loss_grad"))
+logistic_loss_grad = jit(parallel=True)(renamed(_fused_loss_grad, "logistic_loss_grad"))
 #: The same pass, chunks one after another in the calling thread (``prange`` runs as ``range``):
 #: no parallel region to open, so nothing waits for a busy core.
 logistic_loss_grad_serial = jit(parallel=False)(
-    _renamed(_fused_loss_grad, "logistic_loss_grad_serial"))
+    renamed(_fused_loss_grad, "logistic_loss_grad_serial"))

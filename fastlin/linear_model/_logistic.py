@@ -24,6 +24,11 @@ Solvers:
   of :class:`fastlin.solvers.lbfgs.LogisticObjective`, whose sums come from one pass of the fused
   kernel over every piece of the source (:mod:`fastlin.engine.logistic`): one in-memory array,
   chunks, or Dask blocks on the workers — one code path. ``l1_ratio=0`` or no penalty only.
+* ``"newton-cg"``: trust-region Newton-CG (Lin, Weng & Keerthi 2008;
+  :func:`fastlin.solvers.newton.minimize_trust_ncg`) on the same objective: ``f`` and ``g`` from
+  the fused kernel, Hessian-vector products from :mod:`fastlin.kernels.newton`; it stops when
+  ``||g|| <= tol ||g(0)||`` (Euclidean norms, ``g(0)`` the gradient at zero coefficients).
+  In-memory X only (the per-row curvature is kept between CG steps); ``l1_ratio=0`` or no penalty.
 * ``"proximal"`` (and ``"saga"``, mapped to it): FISTA with backtracking and adaptive restart
   (:func:`fastlin.solvers.proximal.minimize_fista`) on the same map-reduce objective plus the L1
   term, so L1 and elastic-net run on arrays, chunks and Dask alike and reach the optimum (exact
@@ -54,13 +59,16 @@ from sklearn.utils.extmath import safe_sparse_dot
 from threadpoolctl import threadpool_limits
 
 from .._threads import limit_threads
+from .._warn import warn
 from ..data.labels import class_weights, merge_label_summaries
 from ..data.pieces import check_finite_X
 from ..data.validation import validate_X_y
 from ..engine.inputs import as_source
-from ..engine.logistic import add_sums, label_pass, logistic_piece, logistic_sums
+from ..engine.logistic import (add_sums, label_pass, logistic_curvature_pass,
+                               logistic_hessp_sums, logistic_piece, logistic_sums, newton_state)
 from ..engine.sources import ArraySource
 from ..solvers.lbfgs import LogisticObjective, minimize_lbfgs
+from ..solvers.newton import LogisticHessian, minimize_trust_ncg
 from ..solvers.proximal import minimize_fista
 from ..solvers.stochastic import minimize_gd, minimize_saga
 from ._base import LinearClassifierMixin, predict_rows, record_input
@@ -70,16 +78,19 @@ __all__ = ["LogisticRegression"]
 #: Solvers fastlin implements; "saga" is an alias of "proximal" (both reach the optimum of the
 #: same objective, and "saga" is scikit-learn's only solver for elastic-net and multinomial L1, so
 #: code written for scikit-learn keeps working and gets the same model).
-_SOLVERS = ("lbfgs", "proximal", "saga", "sgd", "minibatch", "gd")
+_SOLVERS = ("lbfgs", "newton-cg", "proximal", "saga", "sgd", "minibatch", "gd")
 _STOCHASTIC_SOLVERS = ("sgd", "minibatch", "gd")
 #: Map-reduce solvers: they run on chunks and Dask arrays, and detect NaN/inf in their first pass.
 _EXACT_SOLVERS = ("lbfgs", "proximal")
+#: Solvers whose first objective evaluation doubles as X's NaN/inf check (_CheckedObjective).
+_CHECKED_SOLVERS = _EXACT_SOLVERS + ("newton-cg",)
+#: Solvers of the smooth objective only (no L1 term).
+_SMOOTH_SOLVERS = ("lbfgs", "newton-cg")
 #: scikit-learn 1.9 solvers fastlin does not implement, and what to use instead.
 _SKLEARN_ONLY_SOLVERS = {
     "liblinear": "it penalizes the intercept (intercept_scaling) and solves another objective; "
                  "solver='lbfgs' (l1_ratio=0) or 'proximal' (l1_ratio > 0) fit scikit-learn's "
                  "objective without that",
-    "newton-cg": "it minimizes the same objective as solver='lbfgs'; use 'lbfgs'",
     "newton-cholesky": "it minimizes the same objective as solver='lbfgs'; use 'lbfgs'",
     "sag": "it minimizes the same objective as solver='lbfgs'; use 'lbfgs' (or 'sgd' for a "
            "stochastic fit)",
@@ -222,7 +233,8 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         Stop when the largest entry of the (minimum-norm sub)gradient of the objective is <= tol:
         scipy's ``gtol`` for ``"lbfgs"`` (as scikit-learn), the KKT violation for ``"proximal"``.
         The same test for "sgd"/"minibatch" (SAGA's gradient estimate after each epoch, confirmed
-        by one exact pass) and "gd".
+        by one exact pass) and "gd". ``"newton-cg"``: stop when the Euclidean norm of the
+        gradient is <= tol times its norm at zero coefficients (liblinear's relative rule).
     fit_intercept : bool, default=True
     intercept_scaling : float, default=1
         Accepted and ignored, as by every scikit-learn solver but liblinear (the only one that
@@ -231,16 +243,20 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         Multiplies the sample weights, as in scikit-learn (``"balanced"``: ``S / (K * S_k)``).
     random_state : int, RandomState instance or None, default=None
         Row order of "sgd"/"minibatch"; the same seed gives bit-identical coefficients.
-    solver : {"lbfgs", "proximal", "saga", "sgd", "minibatch", "gd"}, default="lbfgs"
+    solver : {"lbfgs", "newton-cg", "proximal", "saga", "sgd", "minibatch", "gd"}, default="lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B on the fused loss+gradient kernel (``l1_ratio=0``).
+        ``"newton-cg"``: trust-region Newton-CG (Lin, Weng & Keerthi 2008) with Hessian-vector
+        products, ``l1_ratio=0``, in-memory X only; few passes over X once near the optimum, so
+        it pays for tight tolerances and ill-conditioned (e.g. sparse text) problems.
         ``"proximal"``: FISTA with backtracking and adaptive restart, any ``l1_ratio``, exact
         zeros; ``"saga"`` is mapped to it (same objective, same optimum). ``"sgd"``: SAGA with
         one row per step; ``"minibatch"``: SAGA with ``batch_size`` rows per step; ``"gd"``:
         proximal gradient descent (Barzilai-Borwein steps, backtracking). All of them minimize
         the same objective, for any number of classes. scikit-learn's ``"liblinear"``,
-        ``"newton-cg"``, ``"newton-cholesky"`` and ``"sag"`` raise a ValueError naming the fastlin solver to use.
+        ``"newton-cholesky"`` and ``"sag"`` raise a ValueError naming the fastlin solver to use.
     max_iter : int, default=100
-        Iterations (L-BFGS, proximal steps) or epochs; ``n_iter_`` never exceeds it.
+        Iterations (L-BFGS, proximal steps, trust-region Newton steps) or epochs; ``n_iter_``
+        never exceeds it.
     verbose : int, default=0
         > 0 prints the objective per iteration/epoch.
     warm_start : bool, default=False
@@ -259,7 +275,8 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         (1, n_features) for two classes (the positive class is ``classes_[1]``).
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : ndarray of shape (1,), int32
-        Iterations or epochs run, at most ``max_iter``.
+        Iterations or epochs run, at most ``max_iter`` (``"newton-cg"``: outer trust-region
+        iterations, accepted or not; its inner CG steps are not counted).
     objective_ : float
         Final training objective, in the mean form above (comparable across solvers).
     n_features_in_ : int
@@ -366,16 +383,16 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"solver={self.solver!r} is not implemented by fastlin: "
                 f"{_SKLEARN_ONLY_SOLVERS[self.solver]}. fastlin's solvers: 'lbfgs', 'proximal' "
-                "('saga' is mapped to it), 'sgd', 'minibatch', 'gd'.")
+                "('saga' is mapped to it), 'newton-cg', 'sgd', 'minibatch', 'gd'.")
         if self.dual:
             raise ValueError(f"Solver {self.solver} supports only dual=False, got dual=True: the "
                              "dual formulation is liblinear's, which fastlin does not implement.")
         C, ratio = self._penalty()
         # as scikit-learn: an explicit "l1"/"elasticnet" is rejected even with C=inf
         nonsmooth = self.penalty in ("l1", "elasticnet") or (ratio > 0 and C != np.inf)
-        if nonsmooth and self._solver == "lbfgs":
+        if nonsmooth and self._solver in _SMOOTH_SOLVERS:
             raise ValueError(
-                f"Solver lbfgs supports only 'l2' or None penalties, got l1_ratio={ratio} "
+                f"Solver {self.solver} supports only 'l2' or None penalties, got l1_ratio={ratio} "
                 f"(penalty={self.penalty!r}): an L1 term is not smooth. Use solver='proximal' "
                 "(or 'saga', mapped to it) for the exact optimum, or 'sgd', 'minibatch' or 'gd'.")
 
@@ -383,10 +400,16 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     def _validate(self, X, y):
         # exact solvers: X's NaN/inf check is fused into the first kernel pass (_CheckedObjective)
         return validate_X_y(self, X, y, accept_sparse="csr", order="C",
-                            ensure_all_finite=self._solver not in _EXACT_SOLVERS)
+                            ensure_all_finite=self._solver not in _CHECKED_SOLVERS)
 
     def _check_source(self, source):
         """Chunks and Dask blocks: exact solvers only, and a source that can be walked per step."""
+        if self._solver == "newton-cg":
+            raise ValueError("On chunks and Dask arrays LogisticRegression(solver='newton-cg') "
+                             "is not available: it keeps each row's curvature between its "
+                             "Hessian-vector products, which needs X in memory. Use "
+                             "solver='lbfgs' (same objective, same optimum) over chunks or "
+                             "blocks.")
         if self._solver not in _EXACT_SOLVERS:
             raise ValueError("On chunks and Dask arrays LogisticRegression supports "
                              f"solver='lbfgs' and 'proximal' only, got solver={self.solver!r}; use "
@@ -452,6 +475,8 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         checked = _CheckedObjective(objective, source)
         if self._solver == "lbfgs":
             theta, n_iter, value = self._fit_lbfgs(checked, theta0)
+        elif self._solver == "newton-cg":
+            theta, n_iter, value = self._fit_newton(checked, prepared.items[0], theta0)
         elif self._solver == "proximal":
             theta, n_iter, value = self._fit_proximal(checked, theta0, l1)
         else:
@@ -482,6 +507,35 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                              callback=callback)
         # scipy may report nit > maxiter (e.g. 1 for maxiter=0); scikit-learn caps it, so does fit
         return res.x, int(res.nit), float(res.fun)
+
+    def _fit_newton(self, objective, prep, theta0):
+        """Trust-region Newton-CG on the checked objective; warns at max_iter naming the ratio.
+
+        The per-row curvature (:func:`fastlin.engine.logistic.newton_state`) is the state the
+        Hessian-vector products share; it is set once per accepted Newton point.
+        """
+        obj = objective.objective
+        state = newton_state(prep, obj.K)
+        hessian = LogisticHessian(
+            obj, lambda coef, b: logistic_curvature_pass(prep, state, coef, b),
+            lambda V, c: logistic_hessp_sums(prep, state, V, c))
+        grad_ref = None
+        if np.any(theta0):  # the stopping rule is relative to the gradient at zero coefficients
+            grad_ref = float(np.linalg.norm(objective(np.zeros_like(theta0))[1]))
+
+        def callback(it, value, ratio, n_cg):
+            if self.verbose:
+                print(f"newton-cg iteration {it}: objective {value:.10g}, gradient ratio "
+                      f"{ratio:.3g}, {n_cg} CG steps")
+
+        res = minimize_trust_ncg(objective, hessian, theta0, max_iter=self.max_iter,
+                                 tol=self.tol, grad_ref=grad_ref, callback=callback)
+        if not res.converged and self.max_iter > 0:
+            warn(f"solver='newton-cg' reached max_iter={self.max_iter} iteration(s) with a "
+                 f"gradient ratio ||g|| / ||g(0)|| of {res.ratio:.3g} > tol={self.tol:g}: "
+                 "increase max_iter or scale the data (e.g. StandardScaler).",
+                 ConvergenceWarning)
+        return res.x, res.nit, res.fun
 
     def _fit_proximal(self, objective, theta0, l1):
         """FISTA on ``objective + l1 ||W||_1`` (intercepts unpenalised); warns at max_iter."""

@@ -92,6 +92,8 @@ def _fits():
     def logistic(X, y, y3):
         lm.LogisticRegression(max_iter=5).fit(X, y)
         lm.LogisticRegression(max_iter=5).fit(X, y3)
+        lm.LogisticRegression(solver="newton-cg", max_iter=3).fit(X, y)
+        lm.LogisticRegression(solver="newton-cg", max_iter=3).fit(X, y3)
         with warnings.catch_warnings():  # 2 epochs: the SAGA kernels, not a converged model
             warnings.simplefilter("ignore")
             lm.LogisticRegression(solver="sgd", max_iter=2).fit(X, y3)
