@@ -55,7 +55,10 @@ class Perceptron(_BaseSGDClassifier):
         The constant step: a mistake adds ``eta0 y x`` to ``w`` and ``eta0 y`` to ``b``. Must be
         > 0.
     n_jobs : int or None, default=None
-        Threads for the one-vs-rest problems (-1: all cores); the result does not depend on it.
+        Threads for the one-vs-rest problems (-1: all cores). Cores left over split each problem
+        of at least 20 000 rows per core by iterative parameter mixing
+        (:mod:`fastlin.solvers.parallel`): the model then depends on ``n_jobs`` (never on the
+        threads that actually run); None or 1 is the sequential algorithm.
     random_state : int, RandomState instance or None, default=0
         Seeds the shuffling and the early-stopping split; the default makes repeated fits
         identical. Each problem shuffles with its own NumPy ``Generator``, so the sample order is

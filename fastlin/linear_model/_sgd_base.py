@@ -22,6 +22,7 @@ from .._warn import warn
 from ..data import is_dask_collection, kernel_X, validate_X_y
 from ..kernels import minibatch as _minibatch
 from ..kernels import sgd as _sgd
+from ..solvers import parallel as _parallel  # issue 13 part 4: one problem on several cores
 from ..solvers.epochs import Epoch, Stopping, check_finite_state, run_epochs
 from ._partial import fit_dask_sgd
 
@@ -281,14 +282,16 @@ class _BaseSGD(BaseEstimator):
         return prob.w, prob.state[_sgd.STATE_INTERCEPT]
 
     def _run_problem(self, Xk, prob, train_idx, prm, max_iter, val, verbose, check_X=None,
-                     report=warn):
+                     report=warn, n_parts=1):
         """One problem's epochs, inside THE epoch loop; returns the number of epochs run.
 
         ``check_X``, when given, is called after the first epoch if the kernel met a non-finite
         prediction: X's finiteness was not checked up front (see :meth:`_validate_fit_X`).
         ``report(message, category)`` issues the problem's warnings (see :meth:`_run_all`).
+        ``n_parts > 1``: each epoch by parameter mixing over that many parts, in threads
+        (:mod:`fastlin.solvers.parallel`); 1 is the sequential kernel itself.
         """
-        kernel = self._epoch_function()
+        kernel = _parallel.epoch_function(self._epoch_function(), n_parts)
         rng = np.random.default_rng(prob.seed)
         early = val is not None
         stopping = Stopping(prm["tol"], prm["n_iter_no_change"], maximize=early)
@@ -365,10 +368,14 @@ class _BaseSGD(BaseEstimator):
         """
         verbose = int(self.verbose)
         n_jobs = min(effective_n_jobs(getattr(self, "n_jobs", None)), len(problems))
+        # -- issue 13 part 4: cores left over by the problems split each one (solvers/parallel.py)
+        n_parts = _parallel.n_parts_for(getattr(self, "n_jobs", None), len(problems), Xk,
+                                        train_idx.shape[0], problems[0].w.shape[0],
+                                        self._batch_size())
 
         def run(k, report=warn):
             return self._run_problem(Xk, problems[k], train_idx, prm, max_iter, val_of(k), verbose,
-                                     check_X, report)
+                                     check_X, report, n_parts)
 
         if n_jobs <= 1:
             return [run(k) for k in range(len(problems))]

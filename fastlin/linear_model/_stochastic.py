@@ -324,7 +324,11 @@ class SGDClassifier(_BaseSGDClassifier):
     epsilon : float, default=0.1
         Epsilon of 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'.
     n_jobs : int or None, default=None
-        Threads for the one-vs-rest problems (-1: all cores).
+        Threads for the one-vs-rest problems (-1: all cores). Cores left over split each
+        per-sample problem of at least 20 000 rows per core by iterative parameter mixing
+        (:mod:`fastlin.solvers.parallel`): the model then depends on ``n_jobs`` (not on the
+        threads that actually run), the same ``random_state`` and ``n_jobs`` give the same bits,
+        and None or 1 is the sequential algorithm.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the early-stopping split. Each ``fit`` or ``partial_fit`` call
         draws one seed per binary problem from it, and each problem shuffles with its own NumPy

@@ -61,8 +61,13 @@ def _fits():
     from ..streaming import fit_chunks
 
     def sgd_classifier(X, y, y3):
+        from ..solvers.parallel import mixing_weights
+
         lm.SGDClassifier(loss="log_loss", max_iter=2, tol=None).fit(X, y)
         lm.SGDClassifier(max_iter=2, tol=None).fit(X, y3)
+        # n_jobs > 1 on large data calls the step size from Python (too large to fit here)
+        mixing_weights(np.array([10, 10]), 1.0, dict(schedule_code=1, eta0=0.0, alpha=1e-4,
+                                                     opt_init=1e3, power_t=0.5), 1.0)
 
     def sgd_regressor(X, y, y3):
         lm.SGDRegressor(max_iter=2, tol=None).fit(X, X[:, 0].toarray().ravel()
