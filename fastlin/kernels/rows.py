@@ -11,10 +11,11 @@ at run time:
   validated by :func:`fastlin.data.check_sparse_structure`: the accessors do not bounds-check.
 
 Accessors: :func:`n_rows`, :func:`row_dot`, :func:`row_sqnorm`, :func:`row_axpy`, :func:`row_axpy2`,
-:func:`row_axpy_l1` (with its per-feature clip :func:`l1_clip_one`), :func:`row_prefetch` and
-:func:`prefetch_ahead`. Dot products accumulate in float64 whatever the dtype of ``X``. A kernel
-may add its own accessor with :func:`is_dense_type`, :func:`is_csr_type` and
-:data:`OVERLOAD_OPTIONS` (see ``row_prox`` in :mod:`fastlin.kernels.minibatch`).
+:func:`row_axpy_l1` (with its per-feature clip :func:`l1_clip_one`), :func:`row_prefetch`,
+:func:`row_prefetch_weights` and :func:`prefetch_ahead`. Dot products accumulate in float64
+whatever the dtype of ``X``. A kernel may add its own accessor with :func:`is_dense_type`,
+:func:`is_csr_type` and :data:`OVERLOAD_OPTIONS` (see ``row_prox`` in
+:mod:`fastlin.kernels.minibatch`).
 
 The reasons behind the choices below (unsigned CSR positions, element indexing instead of row
 views, the prefetch distances) are summarised where they are made; the measurements, and the
@@ -40,6 +41,7 @@ __all__ = [
     "row_axpy_l1",
     "l1_clip_one",
     "row_prefetch",
+    "row_prefetch_weights",
     "prefetch_ahead",
     "is_dense_type",
     "is_csr_type",
@@ -165,6 +167,13 @@ def row_prefetch(X, i):
     """Prefetch row ``i`` into L1: the row of a dense ``X``; ``data`` and ``indices`` of a CSR row
     (not the weights it will touch: that measured slower, see ``docs/performance.md``)."""
     raise NotImplementedError("row_prefetch is only callable from jitted code")
+
+
+def row_prefetch_weights(X, i, w):
+    """Prefetch into L1 the entries of ``w`` that row ``i`` touches (CSR: ``w[indices[k]]``, one
+    hint per stored entry; dense: nothing, a dense row's weights are the whole, L1-resident ``w``).
+    Reads row ``i``'s ``indices``, so it pays only when they are already in cache."""
+    raise NotImplementedError("row_prefetch_weights is only callable from jitted code")
 
 
 @overload(n_rows, jit_options=OVERLOAD_OPTIONS)
@@ -396,6 +405,22 @@ def _ol_row_prefetch(X, i):
                     _prefetch_1d(indices, k)
                 _prefetch_1d(data, end - _U64(1))
                 _prefetch_1d(indices, end - _U64(1))
+
+        return impl
+    return None
+
+
+@overload(row_prefetch_weights, jit_options=OVERLOAD_OPTIONS)
+def _ol_row_prefetch_weights(X, i, w):
+    if is_dense_type(X):
+        return lambda X, i, w: None
+    if is_csr_type(X):
+
+        def impl(X, i, w):
+            indices = X[1]
+            indptr = X[2]
+            for k in range(_U64(indptr[i]), _U64(indptr[i + 1])):
+                _prefetch_1d(w, _U64(indices[k]))
 
         return impl
     return None
