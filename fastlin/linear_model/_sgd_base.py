@@ -318,7 +318,9 @@ class _BaseSGD(BaseEstimator):
             # passes): one read of w per epoch instead of isfinite's temporary (0.35 -> 0.05 ms
             # an epoch for 131 072 weights, cProfile).
             with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: NaN, no warning
-                total = prob.w.sum() + prob.avg_w.sum() + prob.state[0] + prob.state[1]
+                total = prob.w.sum() + prob.state[0] + prob.state[1]
+                if prm["average_start"] > 0:  # avg_w stays zero without averaging
+                    total += prob.avg_w.sum()
             if not np.isfinite(total):
                 check_finite_state(epoch, self._divergence_hint(), prob.state[:2], prob.w,
                                    prob.avg_w)
@@ -425,8 +427,10 @@ class _BaseSGD(BaseEstimator):
         state[:, _sgd.STATE_INTERCEPT] = b
         state[:, _sgd.STATE_T] = 1.0
         self._w = w
-        self._avg_w = np.zeros_like(w)
-        self._l1_q = np.zeros_like(w)
+        # np.zeros, not zeros_like: its pages are mapped lazily, and most fits never touch l1_q or
+        # avg_w (0.42 -> 0.04 ms for 131 072 weights, docs/performance.md)
+        self._avg_w = np.zeros(w.shape)
+        self._l1_q = np.zeros(w.shape)
         self._state = state
         self.t_ = 1.0
 
