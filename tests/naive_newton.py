@@ -47,3 +47,34 @@ def hessp(X, sw, coef, intercept, V, c):
             block = np.diag(p) - np.outer(p, p)
         out += sw[i] * np.outer(block @ u, x)
     return out
+
+
+def line(X, y, sw, coef, intercept, V, c, step):
+    """The loss sum at ``(coef, intercept) + step (V, c)`` and its first two derivatives in step.
+
+    From the formulas, by summing over rows the loss ``logsumexp(t) - t_y`` (K >= 2; K = 1: the
+    binomial ``log(1 + e^t) - y t``) at the logits ``t = z + step u``, its slope ``(p - e_y) . u``
+    and curvature ``u^T (diag p - p p^T) u``, with ``z = coef x + intercept``, ``u = V x + c``.
+
+    Returns
+    -------
+    loss, d1, d2 : float
+    """
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X = X.astype(np.float64)
+    K = coef.shape[0]
+    t = X @ coef.T + intercept + step * (X @ V.T + c)
+    u = X @ V.T + c
+    if K == 1:
+        t, u = t[:, 0], u[:, 0]
+        p = 1.0 / (1.0 + np.exp(-t))
+        loss = np.logaddexp(0.0, t) - y * t
+        return float(sw @ loss), float(sw @ ((p - y) * u)), float(sw @ (p * (1 - p) * u * u))
+    yi = y.astype(int)
+    p = np.exp(t - t.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    lse = np.log(np.exp(t - t.max(axis=1, keepdims=True)).sum(axis=1)) + t.max(axis=1)
+    rows = np.arange(X.shape[0])
+    pu = (p * u).sum(axis=1)
+    return (float(sw @ (lse - t[rows, yi])), float(sw @ (pu - u[rows, yi])),
+            float(sw @ ((p * u * u).sum(axis=1) - pu * pu)))

@@ -21,18 +21,23 @@ import pytest
 import scipy.sparse as sp
 from naive_logistic import sklearn_objective
 from naive_newton import hessp as naive_hessp
+from naive_newton import line as naive_line
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from fastlin import LogisticRegression
 from fastlin.data.layout import kernel_X
 from fastlin.engine.logistic import (add_sums, logistic_curvature_pass, logistic_hessp_sums,
-                                     logistic_piece, logistic_sums, newton_state)
+                                     logistic_line_sums, logistic_piece, logistic_sums,
+                                     logistic_sums_curvature, newton_state)
 from fastlin.engine.sources import ArraySource
-from fastlin.kernels.logistic import n_chunks_for
-from fastlin.kernels.newton import BLOCK_ROWS, logistic_hessp, logistic_hessp_serial
+from fastlin.kernels.logistic import logistic_loss_grad_serial, n_chunks_for
+from fastlin.kernels.newton import (BLOCK_ROWS, logistic_hessp, logistic_hessp_serial,
+                                    logistic_line, logistic_loss_grad_curv,
+                                    logistic_loss_grad_curv_serial)
 from fastlin.solvers.lbfgs import LogisticObjective
-from fastlin.solvers.newton import LogisticHessian, _next_radius, minimize_trust_ncg
+from fastlin.solvers.newton import (LINE_RTOL, LogisticHessian, _line_minimum, _next_radius,
+                                    minimize_trust_ncg)
 from fastlin.streaming import fit_chunks
 
 
@@ -76,10 +81,28 @@ def _kernel_hessp(X, sw, coef, b, V, c, parallel):
     curv = np.empty((n, K))
     first, second = np.empty((K, d + 1)), np.empty((K, d + 1))
     kernel = logistic_hessp if parallel else logistic_hessp_serial
-    kernel(kernel_X(X), sw, coef, b, True, curv, V, c, work, first)
-    kernel(kernel_X(X), sw, coef, b, False, curv, V, c, work, second)
+    xv = np.empty((n, K))
+    kernel(kernel_X(X), sw, coef, b, True, curv, V, c, work, xv, first)
+    kernel(kernel_X(X), sw, coef, b, False, curv, V, c, work, xv, second)
     np.testing.assert_array_equal(first, second)
+    # the product keeps the direction's logit change per row
+    u = np.asarray(X.astype(np.float64) @ V.T) + c
+    np.testing.assert_allclose(xv, u, rtol=0, atol=1e-12 * np.abs(u).max())
     return first, work.shape[0]
+
+
+def _codes(n, K, seed):
+    return np.random.default_rng(seed).integers(0, max(K, 2), n).astype(np.float64)
+
+
+def _kernel_loss_grad_curv(X, y, sw, coef, b, parallel):
+    K, d = coef.shape
+    n = X.shape[0]
+    work = np.empty((n_chunks_for(n, K, d), K, d + 1))
+    grad, curv, zs = np.empty((K, d + 1)), np.empty((n, K)), np.empty((n, K))
+    kernel = logistic_loss_grad_curv if parallel else logistic_loss_grad_curv_serial
+    loss = kernel(kernel_X(X), y, sw, coef, b, work, grad, curv, zs)
+    return loss, grad, curv, zs
 
 
 # ------------------------------------------------------------------------------ kernel parity
@@ -104,6 +127,62 @@ def test_hessp_parallel_and_serial_give_the_same_bits(K, sparse):
     np.testing.assert_array_equal(serial, parallel)
 
 
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_loss_grad_curv_kernel_matches_the_fused_pass_and_the_product(K, sparse, dtype):
+    """f, g as the lbfgs kernel's to 1e-12; the curvature bit for bit the one a product computes
+    itself (so adopting it changes no product); the logits as NumPy's to 1e-12."""
+    X, sw, coef, b, V, c = _kernel_problem(K, sparse, dtype, seed=3)
+    n, d = X.shape
+    y = _codes(n, K, 4)
+    loss, grad, curv, zs = _kernel_loss_grad_curv(X, y, sw, coef, b, parallel=False)
+    ref_grad = np.empty((K, d + 1))
+    ref_loss = logistic_loss_grad_serial(kernel_X(X), y, sw, coef, b, 0.0, 1.0,
+                                         np.empty((n_chunks_for(n, K, d), K, d + 1)), ref_grad)
+    assert abs(loss - ref_loss) <= 1e-12 * abs(ref_loss)
+    np.testing.assert_allclose(grad, ref_grad, rtol=0, atol=1e-12 * np.abs(ref_grad).max())
+    z = np.asarray(X.astype(np.float64) @ coef.T) + b
+    np.testing.assert_allclose(zs, z, rtol=0, atol=1e-12 * np.abs(z).max())
+    product_curv = np.empty((n, K))
+    work = np.empty((n_chunks_for(n, K, d), K, d + 1))
+    logistic_hessp_serial(kernel_X(X), sw, coef, b, True, product_curv, V, c, work,
+                          np.empty((n, K)), np.empty((K, d + 1)))
+    np.testing.assert_array_equal(curv, product_curv)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_loss_grad_curv_parallel_and_serial_give_the_same_bits(K, sparse):
+    X, sw, coef, b, _, _ = _kernel_problem(K, sparse, np.float64, seed=5)
+    y = _codes(X.shape[0], K, 6)
+    serial = _kernel_loss_grad_curv(X, y, sw, coef, b, parallel=False)
+    parallel = _kernel_loss_grad_curv(X, y, sw, coef, b, parallel=True)
+    assert serial[0] == parallel[0]
+    for a, p in zip(serial[1:], parallel[1:]):
+        np.testing.assert_array_equal(a, p)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_line_kernel_matches_numpy_twin(K, sparse):
+    X, sw, coef, b, V, c = _kernel_problem(K, sparse, np.float64, seed=7, n=600)
+    y = _codes(X.shape[0], K, 8)
+    zs = np.asarray(X @ coef.T) + b
+    u = np.asarray(X @ V.T) + c
+    for step in (0.0, 0.7, -2.5):
+        ours = logistic_line(zs, u, y, sw, step)
+        expected = naive_line(X, y, sw, coef, b, V, c, step)[1:]
+        np.testing.assert_allclose(ours, expected, rtol=1e-12)
+
+
+def test_line_kernel_has_no_overflow():
+    # t = 805 (y = 0) and -795 (y = 1): slopes +1 and -1, curvatures e^-800 (0): no NaN
+    zs = np.array([[800.0], [-800.0]])
+    d1, d2 = logistic_line(zs, np.ones((2, 1)), np.array([0.0, 1.0]), np.ones(2), 5.0)
+    assert d1 == 0.0 and d2 == 0.0
+
+
 def test_hessp_binary_curvature_has_no_overflow_or_cancellation():
     # |z| = 800: p(1-p) = e^-800 underflows to 0 (no NaN from inf/inf); |z| = 30: ~e^-30, which
     # 1 - sigmoid(30) computed by subtraction would lose entirely to rounding
@@ -118,17 +197,22 @@ def test_hessp_binary_curvature_has_no_overflow_or_cancellation():
 
 
 # ------------------------------------------------------------------------------ mean form
-def _objective_and_hessian(X, y, sw, K, l2, fit_intercept):
-    """The estimator's objects, built from the engine's prepared piece (as ``_fit_newton``)."""
+def _objective_and_hessian(X, y, sw, K, l2, fit_intercept, newton=False):
+    """The estimator's objects, built from the engine's prepared piece (as ``_fit_newton``;
+    ``newton``: f and g from the Newton kernel, and the state returned too)."""
     classes = np.unique(y)
     prep = ArraySource(X, y, sw).prepare(logistic_piece, classes, np.ones(len(classes)), K)
     item = prep.items[0]
-    obj = LogisticObjective(lambda W, b: prep.map_reduce(logistic_sums, add_sums, W, b),
-                            K, X.shape[1], float(sw.sum()), l2, fit_intercept)
     state = newton_state(item, K)
+    if newton:
+        evaluate = lambda W, b: logistic_sums_curvature(item, state, W, b)  # noqa: E731
+    else:
+        evaluate = lambda W, b: prep.map_reduce(logistic_sums, add_sums, W, b)  # noqa: E731
+    obj = LogisticObjective(evaluate, K, X.shape[1], float(sw.sum()), l2, fit_intercept)
     hess = LogisticHessian(obj, lambda W, b: logistic_curvature_pass(item, state, W, b),
-                           lambda V, c: logistic_hessp_sums(item, state, V, c))
-    return obj, hess
+                           lambda V, c: logistic_hessp_sums(item, state, V, c),
+                           lambda step: logistic_line_sums(item, state, step))
+    return (obj, hess, state) if newton else (obj, hess)
 
 
 @pytest.mark.parametrize("K", [1, 3])
@@ -163,6 +247,64 @@ def test_trust_ncg_solves_a_quadratic_in_few_steps():
     np.testing.assert_allclose(res.x, np.linalg.solve(H, -g0), rtol=1e-9)
     assert res.ratio <= 1e-12
     assert res.nit <= 15
+
+
+@pytest.mark.parametrize("shift", [0.5, 5.0, 40.0])
+def test_line_minimum_of_a_convex_function(shift):
+    # phi = log cosh(alpha - shift): pure Newton from 1 diverges when |1 - shift| > ~1.09; the
+    # bracket must hold it. phi' = tanh(alpha - shift), phi'' = 1 - tanh^2.
+    def slope(a):
+        t = np.tanh(a - shift)
+        return t, 1.0 - t * t
+    alpha = _line_minimum(slope, float(np.tanh(-shift)))
+    assert abs(np.tanh(alpha - shift)) <= LINE_RTOL * abs(np.tanh(-shift))
+
+
+def test_line_minimum_gives_up_without_the_line():
+    assert _line_minimum(lambda a: None, -1.0) is None
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_line_search_finds_the_minimum_along_the_step(K, fit_intercept):
+    """After f/g at a point (which keeps its logits) and one product along s, the line search
+    along s without X: its alpha zeroes the objective's slope along s (central differences)."""
+    X, y = _synthetic(K, False, n=500, d=8, seed=9)
+    sw = np.ones(X.shape[0])
+    obj, hess, state = _objective_and_hessian(X, y, sw, K, l2=0.01, fit_intercept=fit_intercept,
+                                              newton=True)
+    rng = np.random.default_rng(2)
+    theta = 0.1 * rng.standard_normal(obj.size)
+    f, g = obj(theta)
+    hessp = hess(theta)
+    assert not state.fresh and state.has_z  # the curvature of the f/g pass was adopted
+    s = -g / np.linalg.norm(g)
+    hessp(s)
+    alpha = hess.line_search(theta, s, float(g @ s))
+    assert alpha is not None and alpha > 0
+    eps = 1e-6
+    slope = (obj(theta + (alpha + eps) * s)[0] - obj(theta + (alpha - eps) * s)[0]) / (2 * eps)
+    assert abs(slope) <= 1.5 * LINE_RTOL * abs(g @ s)
+    hessp(s)  # a second product since the point: the step need not be along one direction
+    assert hess.line_search(theta, s, float(g @ s)) is None
+
+
+def test_curvature_is_adopted_only_at_the_evaluated_point():
+    X, y = _synthetic(1, True, n=400, d=6, seed=3)
+    sw = np.ones(X.shape[0])
+    obj, hess, state = _objective_and_hessian(X, y, sw, 1, l2=0.01, fit_intercept=True,
+                                              newton=True)
+    theta = np.full(obj.size, 0.2)
+    obj(theta)
+    s = np.linspace(-1, 1, obj.size)
+    adopted = hess(theta)(s)
+    assert not state.fresh
+    fresh = hess(theta)(s)  # the trial curvature is used once: now recomputed in the product
+    assert state.has_z is False and logistic_line_sums(None, state, 1.0) is None
+    np.testing.assert_array_equal(adopted, fresh)
+    obj(theta + 1.0)
+    hess(theta)  # not the point just evaluated
+    assert state.fresh
 
 
 def test_radius_update_follows_the_ratio():

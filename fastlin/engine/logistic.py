@@ -9,8 +9,10 @@
   adds the mean form and the penalty, once, for every source); :func:`add_sums` combines them.
   Small pieces, and any piece under a one-thread limit (:mod:`fastlin._threads`), run the serial
   compilation of the same kernel (:func:`runs_parallel`): same bits, no parallel region;
-* :func:`newton_state`, :func:`logistic_curvature_pass` and :func:`logistic_hessp_sums`: the
-  per-row curvature at a point and the Hessian-vector products of the trust-region Newton solver
+* :func:`newton_state`, :func:`logistic_sums_curvature`, :func:`logistic_curvature_pass` and
+  :func:`logistic_hessp_sums`: the sums of :func:`logistic_sums` that also keep the per-row
+  curvature at the point, the choice of the point where the Hessian is taken, and the
+  Hessian-vector products there, for the trust-region Newton solver
   (:mod:`fastlin.kernels.newton`), on the same prepared piece, with the same thread rule. The
   curvature is state kept between passes, so they serve in-memory pieces (one
   :class:`LogisticPiece` held by the estimator), not chunk or Dask sources.
@@ -27,11 +29,13 @@ from .._threads import kernel_threads, numba_threads
 from ..data.labels import encode_with, label_summary
 from ..data.layout import kernel_X
 from ..kernels.logistic import logistic_loss_grad, logistic_loss_grad_serial, n_chunks_for
-from ..kernels.newton import logistic_hessp, logistic_hessp_serial
+from ..kernels.newton import (logistic_hessp, logistic_hessp_serial, logistic_line,
+                              logistic_loss_grad_curv, logistic_loss_grad_curv_serial)
 
 __all__ = ["LogisticPiece", "label_pass", "logistic_piece", "logistic_sums", "add_sums",
            "runs_parallel", "PARALLEL_MIN_WORK", "NewtonState", "newton_state",
-           "logistic_curvature_pass", "logistic_hessp_sums", "HESSP_ENTRIES_PER_PARTIAL"]
+           "logistic_sums_curvature", "logistic_curvature_pass", "logistic_hessp_sums",
+           "logistic_line_sums", "HESSP_ENTRIES_PER_PARTIAL"]
 
 #: Smallest piece (rows x outputs x features; stored entries x outputs for CSR) given to the
 #: parallel kernel. A parallel region whose worker thread is descheduled waits for it: measured
@@ -116,13 +120,20 @@ HESSP_ENTRIES_PER_PARTIAL = 8
 
 
 class NewtonState:
-    """What the Hessian-vector products of one fit share (see :func:`newton_state`): the per-row
-    curvature, the product's scratch, the point where the Hessian is taken and whether the
-    curvature there is still to be computed (by the next product, in the same pass)."""
+    """What the passes of one Newton fit share (see :func:`newton_state`).
 
-    def __init__(self, curv, work):
-        self.curv, self.work = curv, work
-        self.point, self.fresh = None, False
+    The per-row curvature and logits at the point where the Hessian is taken (``curv``, ``z``,
+    ``point``; ``fresh``: the curvature is still to be computed, by the next product in the same
+    pass, and ``z`` is then unknown); the same at the last point where
+    :func:`logistic_sums_curvature` ran (``trial_curv``, ``trial_z``, ``trial_point``); the last
+    product's per-row logit change ``xv``; the products' scratch ``work``.
+    """
+
+    def __init__(self, n, n_outputs, work):
+        self.curv, self.trial_curv = np.empty((n, n_outputs)), np.empty((n, n_outputs))
+        self.z, self.trial_z = np.empty((n, n_outputs)), np.empty((n, n_outputs))
+        self.xv, self.work = np.empty((n, n_outputs)), work
+        self.point, self.fresh, self.trial_point, self.has_z = None, False, None, False
 
 
 def _entries(X):
@@ -142,13 +153,14 @@ def newton_state(prep, n_outputs):
     Returns
     -------
     NewtonState
-        ``curv`` of shape (n_samples, K); ``work`` of shape (n_chunks, K, n_features + 1) with
-        at most the fused pass's chunks, fewer when :data:`HESSP_ENTRIES_PER_PARTIAL` says so.
+        Five per-row arrays of shape (n_samples, K); ``work`` of shape
+        (n_chunks, K, n_features + 1) with at most the fused pass's chunks, fewer when
+        :data:`HESSP_ENTRIES_PER_PARTIAL` says so.
     """
     n, width = prep.codes.shape[0], prep.work.shape[2]
     cap = _entries(prep.X) // (HESSP_ENTRIES_PER_PARTIAL * width)
     n_chunks = max(1, min(prep.work.shape[0], cap))
-    return NewtonState(np.empty((n, n_outputs)), np.empty((n_chunks, n_outputs, width)))
+    return NewtonState(n, n_outputs, np.empty((n_chunks, n_outputs, width)))
 
 
 def _run(parallel_kernel, serial_kernel, n_chunks, entries, args):
@@ -161,11 +173,45 @@ def _run(parallel_kernel, serial_kernel, n_chunks, entries, args):
     return serial_kernel(*args)
 
 
+def logistic_sums_curvature(prep, state, coef, intercept):
+    """:func:`logistic_sums` by the Newton kernel, which also keeps the per-row curvature there.
+
+    Same sums (to rounding: the chunks are the products', fewer than the fused pass's on wide
+    X), same thread rule. The curvature and logits go to ``state.trial_curv`` and
+    ``state.trial_z``; a following :func:`logistic_curvature_pass` at the same point adopts them
+    instead of recomputing the curvature (CSR 200 000 x 2**17: the first product at a point
+    took 50 ms computing it, 30 ms reading it).
+
+    Parameters
+    ----------
+    prep : LogisticPiece
+    state : NewtonState
+    coef : ndarray of shape (K, n_features), float64, C order
+    intercept : ndarray of shape (K,), float64
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray of shape (K, n_features + 1)
+    """
+    K, D = coef.shape
+    grad = np.zeros((K, D + 1))
+    if prep.codes.shape[0] == 0:
+        return 0.0, grad
+    args = (prep.X, prep.codes, prep.weights, coef, intercept, state.work, grad,
+            state.trial_curv, state.trial_z)
+    loss = _run(logistic_loss_grad_curv, logistic_loss_grad_curv_serial, state.work.shape[0],
+                _entries(prep.X) * K, args)
+    state.trial_point = (np.array(coef, dtype=np.float64), np.array(intercept, dtype=np.float64))
+    return float(loss), grad
+
+
 def logistic_curvature_pass(prep, state, coef, intercept):
     """Take the Hessian at ``(coef, intercept)`` from now on.
 
-    The per-row curvature there is computed by the next :func:`logistic_hessp_sums`, in the same
-    pass over X as its product (no pass of its own).
+    When :func:`logistic_sums_curvature` ran last at this very point (the solver's accepted
+    trial point), its curvature is adopted (the buffers are swapped); otherwise the curvature is
+    computed by the next :func:`logistic_hessp_sums`, in the same pass over X as its product.
 
     Parameters
     ----------
@@ -174,8 +220,15 @@ def logistic_curvature_pass(prep, state, coef, intercept):
     coef : ndarray of shape (K, n_features), float64, C order
     intercept : ndarray of shape (K,), float64
     """
-    state.point = (np.array(coef, dtype=np.float64), np.array(intercept, dtype=np.float64))
-    state.fresh = True
+    point = (np.array(coef, dtype=np.float64), np.array(intercept, dtype=np.float64))
+    trial = state.trial_point
+    if trial is not None and all(np.array_equal(a, b) for a, b in zip(trial, point)):
+        state.curv, state.trial_curv = state.trial_curv, state.curv
+        state.z, state.trial_z = state.trial_z, state.z
+        state.trial_point, state.fresh, state.has_z = None, False, True
+    else:
+        state.fresh, state.has_z = True, False
+    state.point = point
 
 
 def logistic_hessp_sums(prep, state, V, c):
@@ -201,10 +254,38 @@ def logistic_hessp_sums(prep, state, V, c):
         return out
     n_chunks = state.work.shape[0]
     coef, b = state.point
-    args = (prep.X, prep.weights, coef, b, state.fresh, state.curv, V, c, state.work, out)
+    args = (prep.X, prep.weights, coef, b, state.fresh, state.curv, V, c, state.work, state.xv,
+            out)
     _run(logistic_hessp, logistic_hessp_serial, n_chunks, _entries(prep.X) * K, args)
     state.fresh = False
     return out
+
+
+def logistic_line_sums(prep, state, step):
+    """Derivatives in ``step`` of the loss sum at ``point + step * (V, c)``, without X.
+
+    ``(V, c)`` is the direction of the last :func:`logistic_hessp_sums` (whose per-row logit
+    change it kept) and ``point`` the Hessian's, where the logits are known when its curvature
+    came from :func:`logistic_sums_curvature` (the solver's accepted points); else None.
+
+    Parameters
+    ----------
+    prep : LogisticPiece
+    state : NewtonState
+    step : float
+
+    Returns
+    -------
+    (d1, d2) : tuple of float, or None
+        First and second derivatives of ``sum_i sw_i l_i`` in ``step``; None when the logits at
+        the point are not known.
+    """
+    if not state.has_z:
+        return None
+    if prep.codes.shape[0] == 0:
+        return 0.0, 0.0
+    d1, d2 = logistic_line(state.z, state.xv, prep.codes, prep.weights, float(step))
+    return float(d1), float(d2)
 
 
 def runs_parallel(prep, n_outputs):

@@ -25,9 +25,9 @@ Solvers:
   kernel over every piece of the source (:mod:`fastlin.engine.logistic`): one in-memory array,
   chunks, or Dask blocks on the workers — one code path. ``l1_ratio=0`` or no penalty only.
 * ``"newton-cg"``: trust-region Newton-CG (Lin, Weng & Keerthi 2008;
-  :func:`fastlin.solvers.newton.minimize_trust_ncg`) on the same objective: ``f`` and ``g`` from
-  the fused kernel, Hessian-vector products from :mod:`fastlin.kernels.newton`; it stops when
-  ``||g|| <= tol ||g(0)||`` (Euclidean norms, ``g(0)`` the gradient at zero coefficients).
+  :func:`fastlin.solvers.newton.minimize_trust_ncg`) on the same objective: ``f``, ``g`` (and
+  the rows' curvature) and Hessian-vector products from :mod:`fastlin.kernels.newton`; it stops
+  when ``||g|| <= tol ||g(0)||`` (Euclidean norms, ``g(0)`` the gradient at zero coefficients).
   In-memory X only (the per-row curvature is kept between CG steps); ``l1_ratio=0`` or no penalty.
 * ``"proximal"`` (and ``"saga"``, mapped to it): FISTA with backtracking and adaptive restart
   (:func:`fastlin.solvers.proximal.minimize_fista`) on the same map-reduce objective plus the L1
@@ -65,7 +65,8 @@ from ..data.pieces import check_finite_X
 from ..data.validation import validate_X_y
 from ..engine.inputs import as_source
 from ..engine.logistic import (add_sums, label_pass, logistic_curvature_pass,
-                               logistic_hessp_sums, logistic_piece, logistic_sums, newton_state)
+                               logistic_hessp_sums, logistic_line_sums, logistic_piece,
+                               logistic_sums, logistic_sums_curvature, newton_state)
 from ..engine.sources import ArraySource
 from ..solvers.lbfgs import LogisticObjective, minimize_lbfgs
 from ..solvers.newton import LogisticHessian, minimize_trust_ncg
@@ -516,9 +517,12 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         """
         obj = objective.objective
         state = newton_state(prep, obj.K)
+        # f and g from the Newton kernel, which keeps the curvature for the products that follow
+        obj.evaluate = lambda coef, b: logistic_sums_curvature(prep, state, coef, b)
         hessian = LogisticHessian(
             obj, lambda coef, b: logistic_curvature_pass(prep, state, coef, b),
-            lambda V, c: logistic_hessp_sums(prep, state, V, c))
+            lambda V, c: logistic_hessp_sums(prep, state, V, c),
+            lambda step: logistic_line_sums(prep, state, step))
         grad_ref = None
         if np.any(theta0):  # the stopping rule is relative to the gradient at zero coefficients
             grad_ref = float(np.linalg.norm(objective(np.zeros_like(theta0))[1]))

@@ -114,6 +114,19 @@ def _fits():
             work, grad = np.empty((2, K, _D + 1)), np.empty((K, _D + 1))
             logistic_loss_grad(kernel_X(X), codes.astype(np.float64), np.ones(_N),
                                np.zeros((K, _D)), np.zeros(K), 0.0, 1.0, work, grad)
+        # newton-cg's parallel kernels: a fit of a few chunks with the work threshold lifted
+        from ..engine import logistic as engine_logistic
+        from ..kernels.logistic import MIN_CHUNK_ROWS
+
+        reps = -(-2 * MIN_CHUNK_ROWS // _N)
+        Xr = sp.vstack([X] * reps, format="csr") if sp.issparse(X) else np.tile(X, (reps, 1))
+        saved = engine_logistic.PARALLEL_MIN_WORK
+        engine_logistic.PARALLEL_MIN_WORK = 0
+        try:
+            for codes in (y, y3):
+                lm.LogisticRegression(solver="newton-cg", max_iter=2).fit(Xr, np.tile(codes, reps))
+        finally:
+            engine_logistic.PARALLEL_MIN_WORK = saved
 
     def lasso(X, y, y3):
         lm.Lasso(alpha=0.01).fit(X, y.astype(float))
