@@ -81,6 +81,135 @@ def test_centering_is_safe_for_means_far_above_the_spread():
     np.testing.assert_allclose(s.xtx, naive_stats(Z, y)[2], rtol=1e-8)
 
 
+def _assert_stats_close(s, X, y, w=None, center=True, rtol=1e-10):
+    xm, ym, xtx, xty, yty = naive_stats(X, y, w, center=center)
+    scale = max(1.0, float(np.max(np.abs(xtx))))  # entries near zero are compared to the scale
+    np.testing.assert_allclose(s.x_mean, xm, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(s.y_mean, ym, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(s.xtx, xtx, rtol=rtol, atol=rtol * scale)
+    np.testing.assert_allclose(s.xty, xty, rtol=rtol, atol=rtol * scale)
+    np.testing.assert_allclose(s.yty, yty, rtol=rtol)
+
+
+@pytest.mark.parametrize("t", [1, 3, 7, 40])  # 1 + t > max(8, d // 4) from t = 8: y by gemm
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("block_rows", [13, None])
+def test_gram_folded_and_separate_targets_match_naive(t, weighted, block_rows):
+    X, y = make_problem(n=257, d=6, t=t, seed=11, shift=40.0)  # shifted: the augmented block
+    w = np.random.default_rng(12).random(257) if weighted else None
+    s = gram(X, y, w, block_rows=block_rows)
+    _assert_stats_close(s, X, y, w)
+    assert s.xty.shape == (6, t) and s.yty.shape == (t,) and s.y_mean.shape == (t,)
+
+
+@pytest.mark.parametrize("layout", ["C64", "F64", "C32", "F32", "csr", "csc", "strided"])
+def test_gram_every_block_layout_matches_naive(layout):
+    X, y = make_problem(n=300, d=7, t=2, seed=13)
+    X[np.random.default_rng(14).random(X.shape) < 0.5] = 0.0
+    dtype = np.float32 if layout.endswith("32") else np.float64
+    Xl = {"csr": sp.csr_matrix, "csc": sp.csc_matrix}.get(layout, np.asarray)(X.astype(dtype))
+    if layout.startswith("F"):
+        Xl = np.asfortranarray(Xl)
+    if layout == "strided":  # rows of a wider array: read in place with a leading dimension of 11
+        Xl = np.hstack([X, np.ones((300, 4))])[:, :7]
+    w = np.random.default_rng(15).random(300)
+    for weights in (None, w):
+        _assert_stats_close(gram(Xl, y, weights, block_rows=64), Xl, y, weights)
+
+
+def test_gram_statistics_over_many_blocks_hold_to_1e_10():
+    # 40 blocks with a mean 1e3 times the spread: the shift and the rank-one correction carry it
+    X, y = make_problem(n=20_000, d=12, seed=16, shift=1e3)
+    _assert_stats_close(gram(X, y, block_rows=500), X, y)
+    _assert_stats_close(gram(X, y, center=False, block_rows=500), X, y, center=False)
+
+
+@pytest.fixture
+def two_pass_threads(monkeypatch):
+    """The Gram pass split over 2 threads whatever the machine (and from 2 blocks per thread)."""
+    import fastlin.engine.gram as g
+
+    monkeypatch.setattr(g, "_blas_threads", lambda: 2)
+    monkeypatch.setattr(g, "_cpus", lambda: 2)
+    monkeypatch.setattr(g, "_MIN_BLOCKS_PER_THREAD", 2)
+    return g
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e4])  # in place, and the augmented block
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gram_split_over_threads_matches_naive(two_pass_threads, shift, weighted):
+    X, y = make_problem(n=1001, d=9, t=2, seed=17, shift=shift)
+    w = np.random.default_rng(18).random(1001) if weighted else None
+    assert two_pass_threads.pass_threads(-(-1001 // 50), 12) == 2
+    s = gram(X, y, w, block_rows=50)
+    _assert_stats_close(s, X, y, w, rtol=1e-9 if shift else 1e-10)
+    # the same threads give the same bits; one thread differs by rounding only
+    assert all(np.array_equal(a, b) for a, b in zip(s, gram(X, y, w, block_rows=50)))
+
+
+def test_gram_split_restores_blas_threads_and_raises_worker_errors(two_pass_threads,
+                                                                   monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    X, y = make_problem(n=1000, d=5, seed=19)
+    gram(X, y, block_rows=50)
+    after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert after == before
+
+    def boom(*args):
+        raise RuntimeError("worker failed")
+
+    monkeypatch.setattr(two_pass_threads, "_range_in_place", boom)
+    with pytest.raises(RuntimeError, match="worker failed"):
+        gram(X, y, block_rows=50)
+    after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert after == before
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e4])
+def test_gram_without_cython_blas_uses_scipy_blas(monkeypatch, shift):
+    import fastlin.engine.gram as g
+
+    monkeypatch.setattr(g, "_cython_blas", lambda: None)
+    X, y = make_problem(n=500, d=7, t=9, seed=20, shift=shift)  # 9 targets: y through gemm
+    w = np.random.default_rng(21).random(500)
+    for weights in (None, w):
+        _assert_stats_close(gram(X, y, weights, block_rows=64), X, y, weights, rtol=1e-9)
+    assert g.pass_threads(10_000, 100) == 1  # scipy.linalg.blas holds the GIL: no second thread
+
+
+def test_gram_pass_follows_the_blas_thread_limit():
+    from threadpoolctl import threadpool_limits
+
+    import fastlin.engine.gram as g
+
+    with threadpool_limits(1):
+        assert g.pass_threads(10_000, 100) == 1
+    assert g.pass_threads(10, 100) == 1  # too few blocks to split
+    assert g.pass_threads(10_000, 4000) == 1  # a 128 MB accumulator is not copied per thread
+
+
+def test_default_block_rows_follow_the_l2_cache(monkeypatch):
+    import fastlin.engine.gram as g
+
+    monkeypatch.setattr(g, "l2_cache_bytes", lambda: 2 * 1024 * 1024)
+    assert g.default_block_rows(102) == 2 * 1024 * 1024 // 4 // (8 * 102)
+    monkeypatch.setattr(g, "l2_cache_bytes", lambda: 512 * 1024)
+    assert g.default_block_rows(102) == 256  # the floor of one syrk update
+    assert g.default_block_rows(10) == 512 * 1024 // 4 // 80
+    assert g.default_block_rows(600) == 600  # no fewer rows than columns
+
+
+def test_l2_cache_size_parser_reads_sysfs_units():
+    from fastlin.data.layout import _parse_cache_size, l2_cache_bytes
+
+    assert _parse_cache_size("2048K\n") == 2 * 1024 * 1024
+    assert _parse_cache_size("1M") == 1024 * 1024
+    assert _parse_cache_size("65536") == 65536
+    assert l2_cache_bytes() >= 64 * 1024  # this machine's L2, or the 1 MiB fallback
+
+
 # --------------------------------------------------------------------------- naive-twin parity
 
 
