@@ -19,15 +19,12 @@ a subprocess with the disk cache off (``test_cold_compile_time``).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
 import pytest
-from benchutil import make_classification_data, scaled
+from benchutil import cold_compile_seconds, make_classification_data, scaled
 from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
@@ -198,16 +195,7 @@ print(t1 - t0, (t2 - t1) - (t3 - t2), (t4 - t3) - (t5 - t4))
 
 def test_cold_compile_time(benchmark):
     """Compile time (disk cache off, fresh process) of the fused kernel and the mini-batch kernel."""
-    if getattr(benchmark, "disabled", False):
-        pytest.skip("compile time is measured in timed runs only (it takes several seconds)")
-    env = dict(os.environ, FASTLIN_NUMBA_CACHE="0")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", _COLD], env=env, cwd=root, capture_output=True,
-                         text=True, check=True).stdout.split()
-    benchmark.extra_info["import_s"] = round(float(out[0]), 3)
-    benchmark.extra_info["compile_lbfgs_s"] = round(float(out[1]), 3)
-    benchmark.extra_info["compile_minibatch_s"] = round(float(out[2]), 3)
-    benchmark.group = "cold compile (reported in extra_info, not the timing)"
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    out = cold_compile_seconds(benchmark, _COLD, import_s=0, compile_lbfgs_s=1,
+                               compile_minibatch_s=2)
     print(f"\ncold compile, dense float64: fused logistic kernel {float(out[1]):.2f} s, mini-batch "
           f"kernel {float(out[2]):.2f} s (import {float(out[0]):.2f} s)")

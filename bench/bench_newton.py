@@ -21,16 +21,14 @@ disk cache off.
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
 import pytest
-from benchutil import make_classification_data, make_csr_classification_data, scaled
+from benchutil import (cold_compile_seconds, make_classification_data,
+                       make_csr_classification_data, scaled)
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 import fastlin
@@ -163,15 +161,6 @@ def test_cold_compile_time(benchmark):
     """Compile time of the curvature and Hessian-vector kernels (disk cache off, fresh process):
     dense float64 (the serial compilations a small problem uses), then CSR (which also compiles
     the fused kernel's CSR specialisation)."""
-    if getattr(benchmark, "disabled", False):
-        pytest.skip("compile time is measured in timed runs only (it takes several seconds)")
-    env = dict(os.environ, FASTLIN_NUMBA_CACHE="0")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", _COLD], env=env, cwd=root, capture_output=True,
-                         text=True, check=True).stdout.split()
-    benchmark.extra_info["compile_newton_dense_s"] = round(float(out[0]), 3)
-    benchmark.extra_info["compile_csr_s"] = round(float(out[1]), 3)
-    benchmark.group = "cold compile (reported in extra_info, not the timing)"
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    out = cold_compile_seconds(benchmark, _COLD, compile_newton_dense_s=0, compile_csr_s=1)
     print(f"\ncold compile: newton kernels dense f64 {float(out[0]):.2f} s, CSR f64 (newton + "
           f"fused) {float(out[1]):.2f} s")

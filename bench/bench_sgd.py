@@ -19,9 +19,6 @@ warmed by a module fixture before anything is timed, and the cold compile time i
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import warnings
 
@@ -29,6 +26,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from benchutil import (
+    cold_compile_seconds,
     make_classification_data,
     make_csr_classification_data,
     make_regression_data,
@@ -190,17 +188,8 @@ print(t1 - t0, (t2 - t1) - (t3 - t2))
 
 def test_cold_compile_time(benchmark):
     """Compile time of the dense float64 specialisation, disk cache off, in a fresh process."""
-    if getattr(benchmark, "disabled", False):
-        pytest.skip("compile time is measured in timed runs only (it takes a few seconds)")
-    env = dict(os.environ, FASTLIN_NUMBA_CACHE="0")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _COLD], env=env, cwd=root, capture_output=True,
-                         text=True, check=True).stdout.split()
-    benchmark.extra_info["import_s"] = round(float(out[0]), 3)
-    benchmark.extra_info["compile_s"] = round(float(out[1]), 3)
+    out = cold_compile_seconds(benchmark, _COLD, import_s=0, compile_s=1)
     benchmark.extra_info["process_s"] = round(time.perf_counter() - t0, 3)
-    benchmark.group = "cold compile (reported in extra_info, not the timing)"
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
     print(f"\ncold compile, dense float64 SGD kernel: {float(out[1]):.2f} s "
           f"(import {float(out[0]):.2f} s)")

@@ -63,24 +63,61 @@ def peer_available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def ratio_to_bare_gram(fit, X, rounds: int = 3):
+def ratio_to_bare_gram(fit, X, rounds: int = 3, pause: float = 0.2):
     """Median over ``rounds`` of (seconds of ``fit()``) / (seconds of a bare ``X.T @ X``).
 
     The two are interleaved round by round on the same X in the same process, so a load change on
-    a shared machine hits both, and the ratio is comparable across processes and machines.
+    a shared machine hits both, and the ratio is comparable across processes and machines. Their
+    order alternates between rounds and each call starts after ``pause`` seconds idle: an OpenBLAS
+    pool keeps spinning for a while after a call, and a fit timed right after NumPy's 2-thread
+    ``X.T @ X`` shared the cores with those spinning threads (measured 0.80 of the bare product for
+    fastlin's Ridge on 1M x 100, against 0.61 timed after a pause).
     Returns ``(ratio, fit_seconds, bare_seconds)``, the last two medians.
     """
     import statistics
     import time
 
-    fits, bares, ratios = [], [], []
-    for _ in range(rounds):
+    def timed(f):
+        time.sleep(pause)
         t0 = time.perf_counter()
-        X.T @ X
-        t1 = time.perf_counter()
-        fit()
-        t2 = time.perf_counter()
-        bares.append(t1 - t0)
-        fits.append(t2 - t1)
-        ratios.append((t2 - t1) / (t1 - t0))
+        f()
+        return time.perf_counter() - t0
+
+    fits, bares, ratios = [], [], []
+    for r in range(rounds):
+        if r % 2:
+            f_s = timed(fit)
+            b_s = timed(lambda: X.T @ X)
+        else:
+            b_s = timed(lambda: X.T @ X)
+            f_s = timed(fit)
+        bares.append(b_s)
+        fits.append(f_s)
+        ratios.append(f_s / b_s)
     return statistics.median(ratios), statistics.median(fits), statistics.median(bares)
+
+
+def cold_compile_seconds(benchmark, code: str, **extra_names) -> list[float]:
+    """Run ``code`` in a fresh process with the disk cache off; the floats it prints, as a list.
+
+    Timed runs only (a disabled benchmark skips: the compile takes seconds). The figures go to
+    ``benchmark.extra_info`` under ``extra_names`` (name -> index into the printed floats), in a
+    group of their own, and the benchmark itself times nothing.
+    """
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    if getattr(benchmark, "disabled", False):
+        pytest.skip("compile time is measured in timed runs only (it takes seconds)")
+    env = dict(os.environ, FASTLIN_NUMBA_CACHE="0")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = [float(v) for v in subprocess.run([sys.executable, "-c", code], env=env, cwd=root,
+                                            capture_output=True, text=True,
+                                            check=True).stdout.split()]
+    benchmark.extra_info.update({name: round(out[i], 3) for name, i in extra_names.items()})
+    benchmark.group = "cold compile (reported in extra_info, not the timing)"
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    return out
