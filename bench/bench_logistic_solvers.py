@@ -18,20 +18,34 @@ stopping rule. The objective is recomputed here with NumPy for every model (scik
 form). ``test_ratios`` times all solvers of a workload interleaved (best of 3) and prints each
 one's time over scikit-learn saga's. The JIT is warmed first; the cold compile of the SAGA kernel
 is measured in a subprocess with the disk cache off (``test_cold_compile_time``).
+
+Last measured (Intel Xeon, 2 shared cores, load 1.1-4.4; medians of the interleaved runs, time
+over scikit-learn saga's; before: 3 runs, after: 5)::
+
+                      dense 200 000 x 100      CSR 50 000 x 20 000
+                      before    after          before    after (max_iter)
+    lbfgs             0.23      0.22           0.07      0.07
+    sgd               0.58      0.55           0.82      0.75
+    minibatch         0.57      0.60           6.17      0.93  (192 -> 42 epochs)
+    gd                0.44      0.43           2.90      0.17  (128 -> 16 iterations)
+    sklearn sag       2.02      2.02           0.43      0.39
+
+CSR minibatch and gd: the intercept's column scaled in the step's smoothness bound
+(:func:`fastlin.solvers.stochastic.intercept_scale`), the mini-batch step applied lazily, the
+nonmonotone BB test; sgd and minibatch: alias-method draws. lbfgs and gd on dense are bimodal
+across processes (0.08 / 0.23 and 0.23 / 0.45: thread contention on the shared cores).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from benchutil import make_classification_data, make_csr_classification_data, scaled
+from benchutil import (cold_compile_seconds, make_classification_data,
+                       make_csr_classification_data, scaled)
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 import fastlin
@@ -192,15 +206,6 @@ print(*out)
 def test_cold_compile_time(benchmark):
     """Compile time (disk cache off, fresh process) of the SAGA kernel, dense then CSR (the
     first also compiles the fused objective kernel the solver confirms convergence with)."""
-    if getattr(benchmark, "disabled", False):
-        pytest.skip("compile time is measured in timed runs only (it takes several seconds)")
-    env = dict(os.environ, FASTLIN_NUMBA_CACHE="0")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", _COLD], env=env, cwd=root, capture_output=True,
-                         text=True, check=True).stdout.split()
-    benchmark.extra_info.update(compile_dense_s=round(float(out[0]), 3),
-                                compile_csr_s=round(float(out[1]), 3))
-    benchmark.group = "cold compile (reported in extra_info, not the timing)"
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    out = cold_compile_seconds(benchmark, _COLD, compile_dense_s=0, compile_csr_s=1)
     print(f"\ncold compile: sgd (SAGA + fused kernel) dense {float(out[0]):.2f} s, "
           f"CSR {float(out[1]):.2f} s")

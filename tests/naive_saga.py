@@ -50,8 +50,10 @@ def prox(W, gamma, mu, lam):
 
 
 def saga_epoch(X, codes, u, order, batch, W, b, memory, gbar, gamma, mu, lam, fit_intercept,
-               rscale):
-    """One epoch, in place on ``W, b, memory, gbar`` (the kernel's conventions)."""
+               rscale, gamma_b=None):
+    """One epoch, in place on ``W, b, memory, gbar`` (the kernel's conventions; the intercepts
+    step by ``gamma_b``, default ``gamma``)."""
+    gamma_b = gamma if gamma_b is None else gamma_b
     X = _dense(X)
     n, D = X.shape
     for lo in range(0, n, batch):
@@ -65,7 +67,7 @@ def saga_epoch(X, codes, u, order, batch, W, b, memory, gbar, gamma, mu, lam, fi
         v = v + gbar
         W[:] = prox(W - gamma * v[:, :D], gamma, mu, lam)
         if fit_intercept:
-            b -= gamma * v[:, D]
+            b -= gamma_b * v[:, D]
         for i, d in diffs:
             gbar += np.outer(d, np.append(X[i], 1.0)) / n
     return (n + batch - 1) // batch

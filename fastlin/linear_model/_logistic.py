@@ -71,7 +71,7 @@ from ..engine.sources import ArraySource
 from ..solvers.lbfgs import LogisticObjective, minimize_lbfgs
 from ..solvers.newton import LogisticHessian, minimize_trust_ncg
 from ..solvers.proximal import minimize_fista
-from ..solvers.stochastic import minimize_gd, minimize_saga
+from ..solvers.stochastic import intercept_scale, minimize_gd, minimize_saga
 from ._base import LinearClassifierMixin, predict_rows, record_input
 
 __all__ = ["LogisticRegression"]
@@ -581,14 +581,18 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         S = float(sw.sum())
         curv = 0.25 if K == 1 else 0.5
         fit_b = bool(self.fit_intercept)
-        if self.solver == "gd" or (self.solver == "minibatch" and self.batch_size > 1 and n > 1):
-            # _top_eigenvalue is of sum_i sw_i x~ x~^T / n; the mean form divides by S
-            L = curv * _top_eigenvalue(X, sw, fit_b, check_random_state(0)) * n / S
-        if self.solver == "gd":  # its objective holds the L2 part: L + mu
-            return dict(lipschitz=L + mu)
         sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else np.einsum(
             "ij,ij->i", X, X, dtype=np.float64)
-        L_i = curv * sw * (sq + fit_b) * (n / S)
+        c = 1.0
+        if self.solver == "gd" or (self.solver == "minibatch" and self.batch_size > 1 and n > 1):
+            # the intercept's column of ones scaled to c: a diagonal preconditioner
+            c = intercept_scale(sq, sw, X.shape[1]) if fit_b else 1.0
+            # _top_eigenvalue is of sum_i sw_i x~ x~^T / n; the mean form divides by S
+            L = curv * c * c * _top_eigenvalue(X if c == 1.0 else X * (1.0 / c), sw, fit_b,
+                                               check_random_state(0)) * n / S
+        if self.solver == "gd":  # its objective holds the L2 part: L + mu
+            return dict(lipschitz=L + mu, intercept_scale=c)
+        L_i = curv * sw * (sq + fit_b * c * c) * (n / S)
         L_max = float(np.max(L_i))
         # rows drawn with p_i = 1/(2n) + L_i / (2 sum L) (half uniform, half by smoothness:
         # Schmidt et al. 2015), their terms reweighted by 1 / (n p_i) <= 2: the step is then set by
@@ -604,7 +608,7 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         if b > 1:
             L_eff = n * (b - 1) / (b * (n - 1)) * L + (n - b) / (b * (n - 1)) * L_eff
         gamma = 1.0 / (_SAGA_STEP_FACTOR * (L_eff + mu * -(-n // b)))
-        return dict(gamma=gamma, batch_size=b, probs=probs)
+        return dict(gamma=gamma, batch_size=b, probs=probs, gamma_b=gamma * c * c)
 
     def _fit_stochastic(self, prep, objective, theta0, C, l1_ratio):
         """The "sgd" / "minibatch" (SAGA) and "gd" (proximal gradient) solvers, in memory.
@@ -623,7 +627,9 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                     "StandardScaler).")
             weights = np.zeros(objective.size)
             weights[: objective.K * objective.D] = lam
-            res = minimize_gd(objective, theta0, weights, plan["lipschitz"],
+            scale = np.ones(objective.size)
+            scale[objective.K * objective.D:] = plan["intercept_scale"] ** 2
+            res = minimize_gd(objective, theta0, weights, plan["lipschitz"], scale=scale,
                               max_iter=self.max_iter, tol=self.tol, verbose=bool(self.verbose),
                               hint=hint)
             what = "gradient norm"
@@ -634,7 +640,7 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             res = minimize_saga(objective, objective, prep.X, prep.codes, sw, theta0, lam=lam,
                                 gamma=plan["gamma"], batch_size=plan["batch_size"], seed=seed,
-                                probs=plan["probs"],
+                                probs=plan["probs"], gamma_b=plan["gamma_b"],
                                 max_iter=self.max_iter, tol=self.tol, verbose=bool(self.verbose),
                                 hint=hint)
             what = "gradient norm (largest entry of the minimum-norm subgradient)"
