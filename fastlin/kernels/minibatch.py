@@ -85,6 +85,7 @@ from .rows import (
     is_dense_type,
     prefetch_ahead,
     row_axpy,
+    row_dot_sqnorm,
     row_prefetch,
 )
 from .sgd import (
@@ -259,45 +260,6 @@ def _ol_row_prox(X, i, w, l1_q, u, avg_w, avg_alpha):
             indptr = X[2]
             for k in range(indptr[i], indptr[i + 1]):
                 prox_one(w, l1_q, indices[k], u, avg_w, avg_alpha)
-
-        return impl
-    return None
-
-
-def row_dot_sqnorm(X, i, w):
-    """``(x_i . w, ||x_i||^2)`` in one read of row ``i`` (dense or CSR, as the accessors of
-    :mod:`fastlin.kernels.rows`): the curvature bound of a batch needs the squared norm of every
-    row whose prediction it computes. Two calls, ``row_dot`` then ``row_sqnorm``, made mini-batch
-    epochs 1.3-1.7x slower (200 000 x 100 dense, batches of 32-256)."""
-    raise NotImplementedError("row_dot_sqnorm is only callable from jitted code")
-
-
-@overload(row_dot_sqnorm, jit_options=OVERLOAD_OPTIONS)
-def _ol_row_dot_sqnorm(X, i, w):
-    if is_dense_type(X):
-
-        def impl(X, i, w):
-            dot = 0.0
-            sq = 0.0
-            for j in range(X.shape[1]):
-                x = np.float64(X[i, j])
-                dot += x * w[j]
-                sq += x * x
-            return dot, sq
-
-        return impl
-    if is_csr_type(X):
-
-        def impl(X, i, w):
-            data = X[0]
-            indices = X[1]
-            dot = 0.0
-            sq = 0.0
-            for k in range(X[2][i], X[2][i + 1]):
-                x = np.float64(data[k])
-                dot += x * w[indices[k]]
-                sq += x * x
-            return dot, sq
 
         return impl
     return None

@@ -10,9 +10,10 @@ at run time:
   (``data`` float32/float64, ``indices``/``indptr`` int32 or int64), whose structure has been
   validated by :func:`fastlin.data.check_sparse_structure`: the accessors do not bounds-check.
 
-Accessors: :func:`n_rows`, :func:`row_dot`, :func:`row_sqnorm`, :func:`row_axpy`, :func:`row_axpy2`,
-:func:`row_axpy_l1` (with its per-feature clip :func:`l1_clip_one`), :func:`row_prefetch`,
-:func:`row_prefetch_weights` and :func:`prefetch_ahead`. Dot products accumulate in float64
+Accessors: :func:`n_rows`, :func:`row_dot`, :func:`row_sqnorm`, :func:`row_dot_sqnorm`,
+:func:`row_axpy`, :func:`row_axpy2`, :func:`row_axpy_l1` (with its per-feature clip
+:func:`l1_clip_one`), :func:`row_prefetch`, :func:`row_prefetch_weights` and
+:func:`prefetch_ahead`. Dot products accumulate in float64
 whatever the dtype of ``X``. A kernel may add its own accessor with :func:`is_dense_type`,
 :func:`is_csr_type` and :data:`OVERLOAD_OPTIONS` (see ``row_prox`` in
 :mod:`fastlin.kernels.minibatch`).
@@ -36,6 +37,7 @@ __all__ = [
     "n_rows",
     "row_dot",
     "row_sqnorm",
+    "row_dot_sqnorm",
     "row_axpy",
     "row_axpy2",
     "row_axpy_l1",
@@ -139,6 +141,12 @@ def row_sqnorm(X, i):
     raise NotImplementedError("row_sqnorm is only callable from jitted code")
 
 
+def row_dot_sqnorm(X, i, w):
+    """``(x_i . w, ||x_i||^2)`` in one read of row ``i``: the mini-batch kernels need both for
+    every row (the prediction and the batch's curvature bound)."""
+    raise NotImplementedError("row_dot_sqnorm is only callable from jitted code")
+
+
 def row_axpy(X, i, c, w):
     """``w += c x_i`` (touches only the stored entries of a CSR row)."""
     raise NotImplementedError("row_axpy is only callable from jitted code")
@@ -233,6 +241,38 @@ def _ol_row_sqnorm(X, i):
                 x = np.float64(data[k])
                 acc += x * x
             return acc
+
+        return impl
+    return None
+
+
+@overload(row_dot_sqnorm, jit_options=OVERLOAD_OPTIONS)
+def _ol_row_dot_sqnorm(X, i, w):
+    if is_dense_type(X):
+
+        def impl(X, i, w):
+            dot = 0.0
+            sq = 0.0
+            for j in range(X.shape[1]):
+                x = np.float64(X[i, j])
+                dot += x * w[j]
+                sq += x * x
+            return dot, sq
+
+        return impl
+    if is_csr_type(X):
+
+        def impl(X, i, w):
+            data = X[0]
+            indices = X[1]
+            indptr = X[2]
+            dot = 0.0
+            sq = 0.0
+            for k in range(_U64(indptr[i]), _U64(indptr[i + 1])):
+                x = np.float64(data[k])
+                dot += x * w[_U64(indices[k])]
+                sq += x * x
+            return dot, sq
 
         return impl
     return None
