@@ -141,8 +141,9 @@ _GRAM_MAX_FEATURES = 1024
 _GRAM_BLOCK_ROWS = 4096
 
 
-def _top_eigenvalue(X, sw, fit_intercept, rng):
-    """Largest eigenvalue of ``sum_i sw_i x~_i x~_i^T / n`` (x~ = [x, 1] with an intercept).
+def _top_eigenvalue(X, sw, ones, rng):
+    """Largest eigenvalue of ``sum_i sw_i x~_i x~_i^T / n`` (x~ = [x, ones]; ``ones = 0``: no
+    intercept column, ``c``: the column scaled to ``c``, never a scaled copy of X).
 
     ``D <= _GRAM_MAX_FEATURES`` (dense or CSR): exact, from the weighted Gram; wider X: power
     iteration.
@@ -152,49 +153,50 @@ def _top_eigenvalue(X, sw, fit_intercept, rng):
     # same contention minimize_lbfgs avoids the same way.
     with threadpool_limits(1, user_api="blas"):
         if X.shape[1] <= _GRAM_MAX_FEATURES:  # dense and CSR alike: the same step for both
-            return _gram_top_eigenvalue(X, sw, fit_intercept)
-        return _power_top_eigenvalue(X, sw, fit_intercept, rng)
+            return _gram_top_eigenvalue(X, sw, ones)
+        return _power_top_eigenvalue(X, sw, ones, rng)
 
 
-def _gram_top_eigenvalue(X, sw, fit_intercept):
+def _gram_top_eigenvalue(X, sw, ones):
     """``lambda_max(sum_i sw_i x~_i x~_i^T / n)`` from the Gram, accumulated in row blocks."""
     n, d = X.shape
     G = np.zeros((d + 1, d + 1))
     if sp.issparse(X):
         G[:d, :d] = (X.T @ sp.diags(sw) @ X).toarray()
-        G[:d, d] = np.asarray(X.T @ sw).ravel()
-        G[d, d] = sw.sum()
+        G[:d, d] = ones * np.asarray(X.T @ sw).ravel()
+        G[d, d] = ones * ones * sw.sum()
     else:
         for lo in range(0, n, _GRAM_BLOCK_ROWS):
             B = np.asarray(X[lo:lo + _GRAM_BLOCK_ROWS], dtype=np.float64)
             w = sw[lo:lo + _GRAM_BLOCK_ROWS]
             WB = B * w[:, None]
             G[:d, :d] += B.T @ WB
-            G[:d, d] += WB.sum(axis=0)
-            G[d, d] += w.sum()
+            G[:d, d] += ones * WB.sum(axis=0)
+            G[d, d] += ones * ones * w.sum()
     G[d, :d] = G[:d, d]
-    if not fit_intercept:
+    if not ones:
         G = G[:d, :d]
     return float(np.linalg.eigvalsh(G / n)[-1])
 
 
-def _power_top_eigenvalue(X, sw, fit_intercept, rng):
+def _power_top_eigenvalue(X, sw, ones, rng):
     """The same by power iteration, two BLAS passes over X per iteration; the returned value is
     the Rayleigh quotient of the last iterate times 1.01 (a lower bound of the top eigenvalue that
     converges from below; the 1 % margin keeps the step 1/L on the safe side when stopped early).
     """
     n, d = X.shape
+    fit_intercept = bool(ones)
     v = rng.standard_normal(d + int(fit_intercept))
     v /= np.linalg.norm(v)
     lam = 0.0
     for _ in range(_POWER_ITERATIONS):
         z = np.asarray(safe_sparse_dot(X, v[:d]), dtype=np.float64).ravel()
         if fit_intercept:
-            z += v[d]
+            z += ones * v[d]
         z *= sw
         u = np.asarray(safe_sparse_dot(X.T, z), dtype=np.float64).ravel() / n
         if fit_intercept:
-            u = np.append(u, z.sum() / n)
+            u = np.append(u, ones * z.sum() / n)
         new = float(v @ u)
         norm = np.linalg.norm(u)
         if norm == 0.0:
@@ -587,9 +589,8 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         if self.solver == "gd" or (self.solver == "minibatch" and self.batch_size > 1 and n > 1):
             # the intercept's column of ones scaled to c: a diagonal preconditioner
             c = intercept_scale(sq, sw, X.shape[1]) if fit_b else 1.0
-            # _top_eigenvalue is of sum_i sw_i x~ x~^T / n; the mean form divides by S
-            L = curv * c * c * _top_eigenvalue(X if c == 1.0 else X * (1.0 / c), sw, fit_b,
-                                               check_random_state(0)) * n / S
+            # _top_eigenvalue is of sum_i sw_i x~ x~^T / n, x~ = [x, c]; the mean form divides by S
+            L = curv * _top_eigenvalue(X, sw, c if fit_b else 0.0, check_random_state(0)) * n / S
         if self.solver == "gd":  # its objective holds the L2 part: L + mu
             return dict(lipschitz=L + mu, intercept_scale=c)
         L_i = curv * sw * (sq + fit_b * c * c) * (n / S)
