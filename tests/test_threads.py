@@ -183,6 +183,33 @@ def test_engine_runs_small_or_limited_pieces_serially(monkeypatch):
         assert engine.runs_parallel(big, 1) == 0
 
 
+def _csr_prep(n, D, nnz_per_row):
+    indptr = np.arange(0, n * nnz_per_row + 1, nnz_per_row, dtype=np.int32)
+    indices = np.tile(np.arange(nnz_per_row, dtype=np.int32), n)
+    X = (np.ones(n * nnz_per_row), indices, indptr)
+    work = np.empty((n_chunks_for(n, 1, D), 1, D + 1))
+    return engine.LogisticPiece(X, np.zeros(n), np.ones(n), work, None)
+
+
+@needs_two
+def test_engine_weighs_a_stored_csr_entry_above_a_dense_one(monkeypatch):
+    """A CSR entry costs a gather and a scatter (2-7x a dense entry, measured): the threshold
+    counts it as CSR_ENTRY_UNITS, or CSR_WIDE_ENTRY_UNITS when the coefficients leave L2 (before,
+    a 1e7-entry CSR pass of 27 ms ran serial)."""
+    n, nnz = 4 * MIN_CHUNK_ROWS, 8
+    entries = n * nnz
+    monkeypatch.setattr(engine, "l2_cache_bytes", lambda: 8 * 1000)
+    narrow, wide = _csr_prep(n, 1000, nnz), _csr_prep(n, 1001, nnz)
+    assert engine.work_units(narrow.X, 1, 1000) == entries * engine.CSR_ENTRY_UNITS
+    assert engine.work_units(wide.X, 3, 1001) == 3 * entries * engine.CSR_WIDE_ENTRY_UNITS
+    assert engine.CSR_WIDE_ENTRY_UNITS > engine.CSR_ENTRY_UNITS > 1
+    monkeypatch.setattr(engine, "PARALLEL_MIN_WORK", entries + 1)  # serial if counted as dense
+    assert engine.runs_parallel(narrow, 1) == kernel_threads() >= 2
+    monkeypatch.setattr(engine, "PARALLEL_MIN_WORK", entries * engine.CSR_ENTRY_UNITS + 1)
+    assert engine.runs_parallel(narrow, 1) == 0
+    assert engine.runs_parallel(wide, 1) == kernel_threads()
+
+
 def _digits():
     X, y = load_digits(return_X_y=True)
     return StandardScaler().fit_transform(X), y

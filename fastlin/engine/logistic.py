@@ -27,24 +27,31 @@ import numpy as np
 
 from .._threads import kernel_threads, numba_threads
 from ..data.labels import encode_with, label_summary
-from ..data.layout import kernel_X
+from ..data.layout import kernel_X, l2_cache_bytes
 from ..kernels.logistic import logistic_loss_grad, logistic_loss_grad_serial, n_chunks_for
 from ..kernels.newton import (logistic_hessp, logistic_hessp_serial, logistic_line,
                               logistic_loss_grad_curv, logistic_loss_grad_curv_serial)
 
 __all__ = ["LogisticPiece", "label_pass", "logistic_piece", "logistic_sums", "add_sums",
-           "runs_parallel", "PARALLEL_MIN_WORK", "NewtonState", "newton_state",
+           "runs_parallel", "work_units", "PARALLEL_MIN_WORK", "NewtonState", "newton_state",
            "logistic_sums_curvature", "logistic_curvature_pass", "logistic_hessp_sums",
            "logistic_line_sums", "HESSP_ENTRIES_PER_PARTIAL"]
 
-#: Smallest piece (rows x outputs x features; stored entries x outputs for CSR) given to the
-#: parallel kernel. A parallel region whose worker thread is descheduled waits for it: measured
+#: Smallest piece, in units of work (:func:`work_units`), given to the parallel kernel. A parallel region whose worker thread is descheduled waits for it: measured
 #: 8-27 ms per region on a 2-core Xeon with other processes running, against a serial pass of
 #: about 1 ns per unit of work (1M units: 0.7-1.1 ms). Full fits there, serial against parallel:
 #: 8192 x 16 binary 12 ms vs 293 ms, 32768 x 64 x 5 classes 53 ms vs 192 ms, 131072 x 64 binary
 #: 0.38 s vs 0.59 s. From 2**24 units (a ~17 ms serial pass) one stall costs at most about one
 #: pass; below, it can cost ten passes or more. 200 000 x 100 binary (2e7) stays parallel.
 PARALLEL_MIN_WORK = 1 << 24
+#: Units of work of one stored CSR entry (dense: one entry is one unit): its column index, a gather
+#: from the coefficients and a scatter into the gradient. Serial fused pass, 200 000 rows x 50
+#: entries, 2-core Xeon: 1.2 ns an entry at 1 000 features and 1.4 at 16 384 (the coefficients in
+#: L2), 2.7 at 2**17 and 6.6 at 2**20 (beyond it); dense 200 000 x 100 and 50 000 x 1 000: 0.7-0.8
+#: ns. Before the weighting, CSR 200 000 x 2**17 x 50 (1e7 entries, a 27 ms serial pass) ran serial.
+CSR_ENTRY_UNITS = 2
+#: The same when the coefficients (8 bytes x features) exceed one core's L2 cache.
+CSR_WIDE_ENTRY_UNITS = 4
 
 #: Numba's "workqueue" threading layer aborts the process when two Python threads launch a
 #: parallel kernel at once (e.g. a threaded grid search); the parallel fused kernel is therefore
@@ -141,6 +148,24 @@ def _entries(X):
     return X[0].shape[0] if isinstance(X, tuple) else X.shape[0] * X.shape[1]
 
 
+def work_units(X, n_outputs, n_features):
+    """A pass's work: entries read x outputs, a CSR entry weighted by :data:`CSR_ENTRY_UNITS` (or
+    :data:`CSR_WIDE_ENTRY_UNITS` when ``n_features`` coefficients do not fit in L2)."""
+    if not isinstance(X, tuple):
+        return _entries(X) * n_outputs
+    wide = 8 * n_features > l2_cache_bytes()
+    return _entries(X) * n_outputs * (CSR_WIDE_ENTRY_UNITS if wide else CSR_ENTRY_UNITS)
+
+
+def _threads_for(prep, n_outputs, n_chunks):
+    """Threads for a pass over ``prep`` cut into ``n_chunks``: 1 (the serial kernel) for a single
+    chunk or less than :data:`PARALLEL_MIN_WORK`, else :func:`fastlin._threads.kernel_threads`."""
+    width = prep.work.shape[2]
+    if n_chunks < 2 or work_units(prep.X, n_outputs, width - 1) < PARALLEL_MIN_WORK:
+        return 1
+    return kernel_threads()
+
+
 def newton_state(prep, n_outputs):
     """Per-row curvature storage and the product's scratch for a prepared in-memory piece.
 
@@ -163,10 +188,10 @@ def newton_state(prep, n_outputs):
     return NewtonState(n, n_outputs, np.empty((n_chunks, n_outputs, width)))
 
 
-def _run(parallel_kernel, serial_kernel, n_chunks, entries, args):
+def _run(parallel_kernel, serial_kernel, prep, n_outputs, n_chunks, args):
     """``serial_kernel(*args)``, or the parallel one under the lock (the rule of
-    :func:`runs_parallel`: more than one chunk, enough work, more than one thread allowed)."""
-    threads = kernel_threads() if n_chunks > 1 and entries >= PARALLEL_MIN_WORK else 1
+    :func:`_threads_for`)."""
+    threads = _threads_for(prep, n_outputs, n_chunks)
     if threads > 1:
         with _PARALLEL_KERNEL_LOCK, numba_threads(threads):
             return parallel_kernel(*args)
@@ -200,8 +225,8 @@ def logistic_sums_curvature(prep, state, coef, intercept):
         return 0.0, grad
     args = (prep.X, prep.codes, prep.weights, coef, intercept, state.work, grad,
             state.trial_curv, state.trial_z)
-    loss = _run(logistic_loss_grad_curv, logistic_loss_grad_curv_serial, state.work.shape[0],
-                _entries(prep.X) * K, args)
+    loss = _run(logistic_loss_grad_curv, logistic_loss_grad_curv_serial, prep, K,
+                state.work.shape[0], args)
     state.trial_point = (np.array(coef, dtype=np.float64), np.array(intercept, dtype=np.float64))
     return float(loss), grad
 
@@ -256,7 +281,7 @@ def logistic_hessp_sums(prep, state, V, c):
     coef, b = state.point
     args = (prep.X, prep.weights, coef, b, state.fresh, state.curv, V, c, state.work, state.xv,
             out)
-    _run(logistic_hessp, logistic_hessp_serial, n_chunks, _entries(prep.X) * K, args)
+    _run(logistic_hessp, logistic_hessp_serial, prep, K, n_chunks, args)
     state.fresh = False
     return out
 
@@ -291,18 +316,12 @@ def logistic_line_sums(prep, state, step):
 def runs_parallel(prep, n_outputs):
     """The thread count for the parallel kernel on ``prep``, or 0 to run the serial one.
 
-    Serial when the piece has a single chunk (nothing to share), when its work (rows x outputs x
-    features; stored entries x outputs for CSR) is below :data:`PARALLEL_MIN_WORK`, or when
+    Serial when the piece has a single chunk (nothing to share), when its work
+    (:func:`work_units`) is below :data:`PARALLEL_MIN_WORK`, or when
     :func:`fastlin._threads.kernel_threads` allows one thread. Either way the result is the same
     to the bit (fixed chunks, fixed-order reduction).
     """
-    if prep.work.shape[0] < 2:
-        return 0
-    X = prep.X
-    entries = X[0].shape[0] if isinstance(X, tuple) else X.shape[0] * X.shape[1]
-    if entries * n_outputs < PARALLEL_MIN_WORK:
-        return 0
-    threads = kernel_threads()
+    threads = _threads_for(prep, n_outputs, prep.work.shape[0])
     return threads if threads > 1 else 0
 
 
