@@ -123,7 +123,7 @@ def logistic_sums(prep, coef, intercept):
 #: 2**17 features, 10M stored entries: 32 chunks 16.7 ms a product, 8 chunks 13.6 ms, on 2
 #: cores). Its chunk count is therefore capped so that the partials hold at most one entry per
 #: this many entries read. A function of the shapes only, like every chunking here.
-HESSP_ENTRIES_PER_PARTIAL = 8
+HESSP_ENTRIES_PER_PARTIAL = 16
 
 
 class NewtonState:
@@ -183,8 +183,8 @@ def newton_state(prep, n_outputs):
         :data:`HESSP_ENTRIES_PER_PARTIAL` says so.
     """
     n, width = prep.codes.shape[0], prep.work.shape[2]
-    cap = _entries(prep.X) // (HESSP_ENTRIES_PER_PARTIAL * width)
-    n_chunks = max(1, min(prep.work.shape[0], cap))
+    cap = max(1, min(prep.work.shape[0], _entries(prep.X) // (HESSP_ENTRIES_PER_PARTIAL * width)))
+    n_chunks = 1 << (cap.bit_length() - 1)  # a power of two: as many chunks on each of 2^k threads
     return NewtonState(n, n_outputs, np.empty((n_chunks, n_outputs, width)))
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import jit, renamed
-from .rows import n_rows, row_axpy, row_dot
+from .rows import GATHER_ROWS, n_rows, row_axpy, row_dot
 
 __all__ = ["logistic_loss_grad", "logistic_loss_grad_serial", "n_chunks_for", "MIN_CHUNK_ROWS",
            "MAX_CHUNKS"]
@@ -93,13 +93,18 @@ def _binary_chunk(X, y, sw, coef, intercept, lo, hi, part):
     g = part[0]
     D = coef.shape[1]
     acc = 0.0
-    for i in range(lo, hi):
-        w_i = sw[i]
-        li, gi = _half_binomial(intercept[0] + row_dot(X, i, w), y[i])
-        acc += w_i * li
-        a = w_i * gi
-        row_axpy(X, i, a, g)
-        g[D] += a
+    z = np.empty(GATHER_ROWS)
+    for glo in range(lo, hi, GATHER_ROWS):
+        ghi = min(glo + GATHER_ROWS, hi)
+        for i in range(glo, ghi):
+            z[i - glo] = intercept[0] + row_dot(X, i, w)
+        for i in range(glo, ghi):
+            w_i = sw[i]
+            li, gi = _half_binomial(z[i - glo], y[i])
+            acc += w_i * li
+            a = w_i * gi
+            row_axpy(X, i, a, g)
+            g[D] += a
     return acc
 
 
@@ -110,28 +115,32 @@ def _softmax_chunk(X, y, sw, coef, intercept, lo, hi, part):
     caller)."""
     K = coef.shape[0]
     D = coef.shape[1]
-    z = np.empty(K)
+    zb = np.empty((GATHER_ROWS, K))
     acc = 0.0
-    for i in range(lo, hi):
-        w_i = sw[i]
-        yi = int(y[i])
-        zmax = -np.inf
-        for k in range(K):
-            zk = intercept[k] + row_dot(X, i, coef[k])
-            z[k] = zk
-            if zk > zmax:
-                zmax = zk
-        s = 0.0
-        for k in range(K):
-            s += math.exp(z[k] - zmax)
-        # logsumexp(z) - z_y, with the max factored out so exp never overflows
-        acc += w_i * (zmax + math.log(s) - z[yi])
-        for k in range(K):
-            a = w_i * math.exp(z[k] - zmax) / s
-            if k == yi:
-                a -= w_i
-            row_axpy(X, i, a, part[k])
-            part[k, D] += a
+    for glo in range(lo, hi, GATHER_ROWS):
+        ghi = min(glo + GATHER_ROWS, hi)
+        for i in range(glo, ghi):
+            for k in range(K):
+                zb[i - glo, k] = intercept[k] + row_dot(X, i, coef[k])
+        for i in range(glo, ghi):
+            w_i = sw[i]
+            yi = int(y[i])
+            r = i - glo
+            zmax = -np.inf
+            for k in range(K):
+                if zb[r, k] > zmax:
+                    zmax = zb[r, k]
+            s = 0.0
+            for k in range(K):
+                s += math.exp(zb[r, k] - zmax)
+            # logsumexp(z) - z_y, with the max factored out so exp never overflows
+            acc += w_i * (zmax + math.log(s) - zb[r, yi])
+            for k in range(K):
+                a = w_i * math.exp(zb[r, k] - zmax) / s
+                if k == yi:
+                    a -= w_i
+                row_axpy(X, i, a, part[k])
+                part[k, D] += a
     return acc
 
 

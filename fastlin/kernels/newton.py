@@ -42,7 +42,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import jit, renamed
-from .rows import n_rows, row_axpy, row_dot
+from .rows import GATHER_ROWS, n_rows, row_axpy, row_dot
 
 __all__ = ["logistic_hessp", "logistic_hessp_serial", "logistic_loss_grad_curv",
            "logistic_loss_grad_curv_serial", "logistic_line", "BLOCK_ROWS"]
@@ -99,12 +99,14 @@ def _hessp_binary_rows(X, curv, v, c, lo, hi, part, xv):
     ``u_i = x_i . v + c``, kept in ``xv[i, 0]``."""
     g = part[0]
     D = v.shape[1]
-    for i in range(lo, hi):
-        u = c[0] + row_dot(X, i, v[0])
-        xv[i, 0] = u
-        r = curv[i, 0] * u
-        row_axpy(X, i, r, g)
-        g[D] += r
+    for glo in range(lo, hi, GATHER_ROWS):
+        ghi = min(glo + GATHER_ROWS, hi)
+        for i in range(glo, ghi):
+            xv[i, 0] = c[0] + row_dot(X, i, v[0])
+        for i in range(glo, ghi):
+            r = curv[i, 0] * xv[i, 0]
+            row_axpy(X, i, r, g)
+            g[D] += r
 
 
 @jit
@@ -113,19 +115,20 @@ def _hessp_softmax_rows(X, sw, curv, V, c, lo, hi, part, xv):
     with ``u_i = V x_i + c``, kept in ``xv[i]``."""
     K = V.shape[0]
     D = V.shape[1]
-    u = np.empty(K)
-    for i in range(lo, hi):
-        pu = 0.0
-        for k in range(K):
-            uk = c[k] + row_dot(X, i, V[k])
-            u[k] = uk
-            xv[i, k] = uk
-            pu += curv[i, k] * uk
-        w_i = sw[i]
-        for k in range(K):
-            r = w_i * curv[i, k] * (u[k] - pu)
-            row_axpy(X, i, r, part[k])
-            part[k, D] += r
+    for glo in range(lo, hi, GATHER_ROWS):
+        ghi = min(glo + GATHER_ROWS, hi)
+        for i in range(glo, ghi):
+            for k in range(K):
+                xv[i, k] = c[k] + row_dot(X, i, V[k])
+        for i in range(glo, ghi):
+            pu = 0.0
+            for k in range(K):
+                pu += curv[i, k] * xv[i, k]
+            w_i = sw[i]
+            for k in range(K):
+                r = w_i * curv[i, k] * (xv[i, k] - pu)
+                row_axpy(X, i, r, part[k])
+                part[k, D] += r
 
 
 #: Rows per block when the product also computes the curvature: a block's rows (256 x 100
@@ -198,17 +201,50 @@ def _binary_loss_grad_curv_rows(X, y, sw, coef, intercept, lo, hi, part, curv, z
     g = part[0]
     D = coef.shape[1]
     acc = 0.0
-    for i in range(lo, hi):
-        w_i = sw[i]
-        z = intercept[0] + row_dot(X, i, w)
-        zs[i, 0] = z
-        li, gi, ci = _binomial_with_curvature(z, y[i])
-        acc += w_i * li
-        a = w_i * gi
-        row_axpy(X, i, a, g)
-        g[D] += a
-        curv[i, 0] = w_i * ci
+    for glo in range(lo, hi, GATHER_ROWS):
+        ghi = min(glo + GATHER_ROWS, hi)
+        for i in range(glo, ghi):
+            zs[i, 0] = intercept[0] + row_dot(X, i, w)
+        for i in range(glo, ghi):
+            w_i = sw[i]
+            li, gi, ci = _binomial_with_curvature(zs[i, 0], y[i])
+            acc += w_i * li
+            a = w_i * gi
+            row_axpy(X, i, a, g)
+            g[D] += a
+            curv[i, 0] = w_i * ci
     return acc
+
+
+@jit(inline="always")
+def _softmax_row_loss_grad_curv(X, i, y, sw, part, curv, zs):
+    """Row ``i`` of :func:`_softmax_loss_grad_curv_rows` from its logits ``zs[i]``: returns
+    ``logsumexp(z_i) - z_iy`` (unweighted), adds ``sw_i (p_i - e_y) [x_i, 1]^T`` to ``part``, writes
+    ``curv[i] = p_i``."""
+    K = zs.shape[1]
+    D = part.shape[1] - 1
+    w_i = sw[i]
+    yi = int(y[i])
+    zmax = -np.inf
+    for k in range(K):
+        if zs[i, k] > zmax:
+            zmax = zs[i, k]
+    s = 0.0
+    for k in range(K):
+        e = math.exp(zs[i, k] - zmax)  # max-shifted: exp never overflows
+        curv[i, k] = e
+        s += e
+    loss = zmax + math.log(s) - zs[i, yi]  # logsumexp(z) - z_y
+    inv = 1.0 / s
+    for k in range(K):
+        p = curv[i, k] * inv
+        curv[i, k] = p
+        a = w_i * p
+        if k == yi:
+            a -= w_i
+        row_axpy(X, i, a, part[k])
+        part[k, D] += a
+    return loss
 
 
 @jit
@@ -216,34 +252,14 @@ def _softmax_loss_grad_curv_rows(X, y, sw, coef, intercept, lo, hi, part, curv, 
     """Rows ``lo:hi`` of a softmax model: returns ``sum sw_i (logsumexp(z_i) - z_iy)``, adds
     ``sum sw_i (p_i - e_y) [x_i, 1]^T`` to ``part``, writes ``curv[i] = p_i``, ``zs[i] = z_i``."""
     K = coef.shape[0]
-    D = coef.shape[1]
     acc = 0.0
-    for i in range(lo, hi):
-        w_i = sw[i]
-        yi = int(y[i])
-        zmax = -np.inf
-        for k in range(K):
-            zk = intercept[k] + row_dot(X, i, coef[k])
-            curv[i, k] = zk
-            zs[i, k] = zk
-            if zk > zmax:
-                zmax = zk
-        zy = curv[i, yi]
-        s = 0.0
-        for k in range(K):
-            e = math.exp(curv[i, k] - zmax)  # max-shifted: exp never overflows
-            curv[i, k] = e
-            s += e
-        acc += w_i * (zmax + math.log(s) - zy)  # logsumexp(z) - z_y
-        inv = 1.0 / s
-        for k in range(K):
-            p = curv[i, k] * inv
-            curv[i, k] = p
-            a = w_i * p
-            if k == yi:
-                a -= w_i
-            row_axpy(X, i, a, part[k])
-            part[k, D] += a
+    for glo in range(lo, hi, GATHER_ROWS):
+        ghi = min(glo + GATHER_ROWS, hi)
+        for i in range(glo, ghi):
+            for k in range(K):
+                zs[i, k] = intercept[k] + row_dot(X, i, coef[k])
+        for i in range(glo, ghi):
+            acc += sw[i] * _softmax_row_loss_grad_curv(X, i, y, sw, part, curv, zs)
     return acc
 
 
