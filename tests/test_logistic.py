@@ -40,6 +40,20 @@ def _call_kernel(X, y, sw, coef, b, l2, scale):
 
 
 # ---------------------------------------------------------------------------------------- kernel
+def test_chunks_of_wide_sparse_passes_are_capped_by_the_entries_read():
+    """Wide CSR: partials of at most one entry per ENTRIES_PER_PARTIAL read, a power of two;
+    dense-sized reads leave the shape rule alone."""
+    from fastlin.kernels.logistic import ENTRIES_PER_PARTIAL
+
+    n, D = 200_000, 2**17
+    assert n_chunks_for(n, 1, D) == n_chunks_for(n, 1, D, n * D) == 31  # the memory cap
+    chunks = n_chunks_for(n, 1, D, 10**7)  # 50 entries a row
+    assert chunks == 4 and chunks * (D + 1) <= 10**7 // ENTRIES_PER_PARTIAL
+    for entries in (1, 10**6, 3 * 10**7, 10**8):
+        c, shape_only = n_chunks_for(n, 3, D, entries), n_chunks_for(n, 3, D)
+        assert c == shape_only or (1 <= c < shape_only and c & (c - 1) == 0)
+
+
 @pytest.mark.parametrize("K", [1, 3])
 @pytest.mark.parametrize("layout", ["dense64", "dense32", "csr64"])
 def test_kernel_matches_naive_twin(K, layout):

@@ -35,7 +35,7 @@ from ..kernels.newton import (logistic_hessp, logistic_hessp_serial, logistic_li
 __all__ = ["LogisticPiece", "label_pass", "logistic_piece", "logistic_sums", "add_sums",
            "runs_parallel", "work_units", "PARALLEL_MIN_WORK", "NewtonState", "newton_state",
            "logistic_sums_curvature", "logistic_curvature_pass", "logistic_hessp_sums",
-           "logistic_line_sums", "HESSP_ENTRIES_PER_PARTIAL"]
+           "logistic_line_sums"]
 
 #: Smallest piece, in units of work (:func:`work_units`), given to the parallel kernel. A parallel region whose worker thread is descheduled waits for it: measured
 #: 8-27 ms per region on a 2-core Xeon with other processes running, against a serial pass of
@@ -84,8 +84,9 @@ def logistic_piece(piece, classes, class_weight, n_outputs):
     if piece.sample_weight is not None:
         w = piece.sample_weight * w
     m, d = piece.X.shape
-    work = np.empty((n_chunks_for(m, n_outputs, d), n_outputs, d + 1))
-    return LogisticPiece(kernel_X(piece.X), codes.astype(np.float64),
+    X = kernel_X(piece.X)
+    work = np.empty((n_chunks_for(m, n_outputs, d, _entries(X)), n_outputs, d + 1))
+    return LogisticPiece(X, codes.astype(np.float64),
                          np.ascontiguousarray(w, dtype=np.float64), work, piece)
 
 
@@ -116,17 +117,6 @@ def logistic_sums(prep, coef, intercept):
     else:
         loss = logistic_loss_grad_serial(*args)
     return float(loss), grad
-
-
-#: The Hessian-vector product's per-chunk partials (n_chunks x K x (D + 1)) are zeroed and summed
-#: on every product; for wide sparse X that costs as much as the rows themselves (binary,
-#: 2**17 features, 10M stored entries: 32 chunks 16.7 ms a product, 8 chunks 13.6 ms, on 2
-#: cores). Its chunk count is therefore capped so that the partials hold at most one entry per
-#: this many entries read, then rounded down to a power of two (9 chunks on 2 threads left one
-#: thread 5 and the other 4). Whole newton-cg fits there, 5 rounds: 8 chunks 0.57 s, 4 chunks
-#: (this value) 0.55 s, 2 chunks 0.55 s; 3 chunks 0.72 s. A function of the shapes only, like
-#: every chunking here.
-HESSP_ENTRIES_PER_PARTIAL = 16
 
 
 class NewtonState:
@@ -170,7 +160,7 @@ def _threads_for(prep, n_outputs, n_chunks):
 
 
 def newton_state(prep, n_outputs):
-    """Per-row curvature storage and the product's scratch for a prepared in-memory piece.
+    """Per-row curvature storage for a prepared in-memory piece.
 
     Parameters
     ----------
@@ -181,14 +171,10 @@ def newton_state(prep, n_outputs):
     Returns
     -------
     NewtonState
-        Five per-row arrays of shape (n_samples, K); ``work`` of shape
-        (n_chunks, K, n_features + 1) with at most the fused pass's chunks, fewer when
-        :data:`HESSP_ENTRIES_PER_PARTIAL` says so.
+        Five per-row arrays of shape (n_samples, K); the passes' scratch is the piece's own
+        ``work`` (its chunks are the products' too).
     """
-    n, width = prep.codes.shape[0], prep.work.shape[2]
-    cap = max(1, min(prep.work.shape[0], _entries(prep.X) // (HESSP_ENTRIES_PER_PARTIAL * width)))
-    n_chunks = 1 << (cap.bit_length() - 1)  # a power of two: as many chunks on each of 2^k threads
-    return NewtonState(n, n_outputs, np.empty((n_chunks, n_outputs, width)))
+    return NewtonState(prep.codes.shape[0], n_outputs, prep.work)
 
 
 def _run(parallel_kernel, serial_kernel, prep, n_outputs, n_chunks, args):
