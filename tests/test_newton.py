@@ -28,8 +28,9 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from fastlin import LogisticRegression
 from fastlin.data.layout import kernel_X
 from fastlin.engine.logistic import (add_sums, logistic_curvature_pass, logistic_hessp_sums,
-                                     logistic_line_sums, logistic_piece, logistic_sums,
-                                     logistic_sums_curvature, newton_state)
+                                     logistic_line_sums, logistic_piece, logistic_step_moved,
+                                     logistic_step_scaled, logistic_sums, logistic_sums_curvature,
+                                     logistic_trial_sums, newton_state)
 from fastlin.engine.sources import ArraySource
 from fastlin.kernels.logistic import logistic_loss_grad_serial, n_chunks_for
 from fastlin.kernels.newton import (BLOCK_ROWS, logistic_hessp, logistic_hessp_serial,
@@ -37,7 +38,7 @@ from fastlin.kernels.newton import (BLOCK_ROWS, logistic_hessp, logistic_hessp_s
                                     logistic_loss_grad_curv_serial)
 from fastlin.solvers.lbfgs import LogisticObjective
 from fastlin.solvers.newton import (LINE_RTOL, LogisticHessian, _line_minimum, _next_radius,
-                                    minimize_trust_ncg)
+                                    _steihaug_cg, minimize_trust_ncg)
 from fastlin.streaming import fit_chunks
 
 
@@ -95,13 +96,14 @@ def _codes(n, K, seed):
     return np.random.default_rng(seed).integers(0, max(K, 2), n).astype(np.float64)
 
 
-def _kernel_loss_grad_curv(X, y, sw, coef, b, parallel):
+def _kernel_loss_grad_curv(X, y, sw, coef, b, parallel, logits=None):
     K, d = coef.shape
     n = X.shape[0]
     work = np.empty((n_chunks_for(n, K, d), K, d + 1))
-    grad, curv, zs = np.empty((K, d + 1)), np.empty((n, K)), np.empty((n, K))
+    grad, curv = np.empty((K, d + 1)), np.empty((n, K))
+    zs = np.empty((n, K)) if logits is None else logits.copy()
     kernel = logistic_loss_grad_curv if parallel else logistic_loss_grad_curv_serial
-    loss = kernel(kernel_X(X), y, sw, coef, b, work, grad, curv, zs)
+    loss = kernel(kernel_X(X), y, sw, coef, b, logits is not None, work, grad, curv, zs)
     return loss, grad, curv, zs
 
 
@@ -149,6 +151,21 @@ def test_loss_grad_curv_kernel_matches_the_fused_pass_and_the_product(K, sparse,
     logistic_hessp_serial(kernel_X(X), sw, coef, b, True, product_curv, V, c, work,
                           np.empty((n, K)), np.empty((K, d + 1)))
     np.testing.assert_array_equal(curv, product_curv)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_loss_grad_curv_from_known_logits_gives_the_same_bits(K, sparse, parallel):
+    """Given the logits the pass would gather, it scatters the same sums (coef is not read)."""
+    X, sw, coef, b, _, _ = _kernel_problem(K, sparse, np.float64, seed=9)
+    y = _codes(X.shape[0], K, 10)
+    gathered = _kernel_loss_grad_curv(X, y, sw, coef, b, parallel)
+    known = _kernel_loss_grad_curv(X, y, sw, np.full_like(coef, np.nan), b * np.nan, parallel,
+                                   logits=gathered[3])
+    assert known[0] == gathered[0]
+    for a, k in zip(gathered[1:], known[1:]):
+        np.testing.assert_array_equal(a, k)
 
 
 @pytest.mark.parametrize("K", [1, 3])
@@ -209,10 +226,56 @@ def _objective_and_hessian(X, y, sw, K, l2, fit_intercept, newton=False):
     else:
         evaluate = lambda W, b: prep.map_reduce(logistic_sums, add_sums, W, b)  # noqa: E731
     obj = LogisticObjective(evaluate, K, X.shape[1], float(sw.sum()), l2, fit_intercept)
+    trial = {}
+    if newton:  # trial points from known logits, as the estimator wires them
+        trial = dict(step_moved=lambda a: logistic_step_moved(state, a),
+                     step_scaled=lambda f: logistic_step_scaled(state, f),
+                     trial_sums=lambda W, b: logistic_trial_sums(item, state, W, b))
     hess = LogisticHessian(obj, lambda W, b: logistic_curvature_pass(item, state, W, b),
                            lambda V, c: logistic_hessp_sums(item, state, V, c),
-                           lambda step: logistic_line_sums(item, state, step))
+                           lambda step: logistic_line_sums(item, state, step), **trial)
     return (obj, hess, state) if newton else (obj, hess)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("boundary", [False, True])
+def test_trial_point_from_known_logits_matches_a_full_pass(K, sparse, boundary):
+    """f and g at theta + s from the logits the products summed along the CG step (and after the
+    step is scaled) equal those of a pass that gathers X w there."""
+    X, y = _synthetic(K, sparse, n=600, d=9, seed=4)
+    sw = np.random.default_rng(5).uniform(0.5, 2.0, X.shape[0])
+    obj, hess, state = _objective_and_hessian(X, y, sw, K, l2=0.01, fit_intercept=True,
+                                              newton=True)
+    theta = 0.2 * np.random.default_rng(6).standard_normal(obj.size)
+    f, g = obj(theta)
+    hessp = hess(theta)
+    s, _, n = _steihaug_cg(g, hessp, np.inf, 50, 1e-6, hess.on_step)
+    if boundary:  # inside the region for the first CG step, on its boundary at a later one
+        first, _, _ = _steihaug_cg(g, hessp, np.inf, 1, 1e-6)
+        delta = 0.5 * (np.linalg.norm(first) + np.linalg.norm(s))
+        assert np.linalg.norm(first) < delta < np.linalg.norm(s)
+        s, _, n = _steihaug_cg(g, hessp, delta, 50, 1e-6, hess.on_step)
+        assert np.isclose(np.linalg.norm(s), delta)
+    assert n >= 2
+    for step in (s, 0.7 * s):
+        if step is not s:
+            hess.scale_step(0.7)
+        known = hess.trial(theta + step)
+        full = obj(theta + step)
+        assert known is not None
+        assert known[0] == pytest.approx(full[0], rel=1e-13)
+        np.testing.assert_allclose(known[1], full[1], rtol=0, atol=1e-12 * np.abs(full[1]).max())
+
+
+def test_trial_point_needs_the_logits_at_the_point():
+    X, y = _synthetic(1, True, n=400, d=6, seed=3)
+    obj, hess, state = _objective_and_hessian(X, y, np.ones(X.shape[0]), 1, l2=0.01,
+                                              fit_intercept=True, newton=True)
+    theta = np.full(obj.size, 0.2)
+    hessp = hess(theta)  # no f/g pass at theta: its curvature is computed in the product
+    s, _, _ = _steihaug_cg(-np.ones(obj.size), hessp, np.inf, 5, 1e-3, hess.on_step)
+    assert not state.tracking and hess.trial(theta + s) is None
 
 
 @pytest.mark.parametrize("K", [1, 3])
@@ -381,6 +444,35 @@ def test_float32_input_gives_float32_coefficients(sparse):
     ref = _fit(X.astype(np.float64), y, solver="newton-cg", tol=1e-8)
     # the same data (float32 values are exact in float64): the same optimum
     np.testing.assert_allclose(model.coef_, ref.coef_, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+def test_trial_points_gather_once_and_match_full_passes(K, monkeypatch):
+    """A fit gathers X w once (at the start): every trial point's f and g come from the logits
+    the products summed. The model matches a fit that gathers at every trial point."""
+    import fastlin.linear_model._logistic as est_module
+
+    X, y = _synthetic(K, True, seed=7)
+    calls = {"gather": 0, "known": 0}
+    gather, known = est_module.logistic_sums_curvature, est_module.logistic_trial_sums
+
+    def counted_gather(*a):
+        calls["gather"] += 1
+        return gather(*a)
+
+    def counted_known(*a):
+        out = known(*a)
+        calls["known"] += out is not None
+        return out
+    monkeypatch.setattr(est_module, "logistic_sums_curvature", counted_gather)
+    monkeypatch.setattr(est_module, "logistic_trial_sums", counted_known)
+    model = _fit(X, y, solver="newton-cg", tol=1e-8)
+    assert calls["gather"] == 1 and calls["known"] == model.n_iter_[0] >= 3
+    monkeypatch.setattr(est_module, "logistic_trial_sums", lambda *a: None)
+    full = _fit(X, y, solver="newton-cg", tol=1e-8)
+    assert calls["gather"] == 2 + full.n_iter_[0]  # its start, then every trial point
+    assert abs(model.objective_ - full.objective_) <= 1e-13 * full.objective_
+    np.testing.assert_allclose(model.coef_, full.coef_, rtol=0, atol=1e-9)
 
 
 def test_warm_start_reduces_the_iterations():

@@ -13,7 +13,9 @@
   :func:`logistic_hessp_sums`: the sums of :func:`logistic_sums` that also keep the per-row
   curvature at the point, the choice of the point where the Hessian is taken, and the
   Hessian-vector products there, for the trust-region Newton solver
-  (:mod:`fastlin.kernels.newton`), on the same prepared piece, with the same thread rule. The
+  (:mod:`fastlin.kernels.newton`), on the same prepared piece, with the same thread rule;
+  :func:`logistic_step_moved`, :func:`logistic_step_scaled` and :func:`logistic_trial_sums`: the
+  same sums at the solver's trial point from the logits its products have summed (no gather). The
   curvature is state kept between passes, so they serve in-memory pieces (one
   :class:`LogisticPiece` held by the estimator), not chunk or Dask sources.
 """
@@ -34,7 +36,8 @@ from ..kernels.newton import (logistic_hessp, logistic_hessp_serial, logistic_li
 
 __all__ = ["LogisticPiece", "label_pass", "logistic_piece", "logistic_sums", "add_sums",
            "runs_parallel", "work_units", "PARALLEL_MIN_WORK", "NewtonState", "newton_state",
-           "logistic_sums_curvature", "logistic_curvature_pass", "logistic_hessp_sums",
+           "logistic_sums_curvature", "logistic_trial_sums", "logistic_step_moved",
+           "logistic_step_scaled", "logistic_curvature_pass", "logistic_hessp_sums",
            "logistic_line_sums"]
 
 #: Smallest piece, in units of work (:func:`work_units`), given to the parallel kernel. A parallel region whose worker thread is descheduled waits for it: measured
@@ -126,14 +129,17 @@ class NewtonState:
     ``point``; ``fresh``: the curvature is still to be computed, by the next product in the same
     pass, and ``z`` is then unknown); the same at the last point where
     :func:`logistic_sums_curvature` ran (``trial_curv``, ``trial_z``, ``trial_point``); the last
-    product's per-row logit change ``xv``; the products' scratch ``work``.
+    product's per-row logit change ``xv``; the per-row logit change ``xs`` of the solver's step
+    from ``point``, summed from the products' ``xv`` (``tracking``: it is, see
+    :func:`logistic_step_moved`); the products' scratch ``work``.
     """
 
     def __init__(self, n, n_outputs, work):
         self.curv, self.trial_curv = np.empty((n, n_outputs)), np.empty((n, n_outputs))
         self.z, self.trial_z = np.empty((n, n_outputs)), np.empty((n, n_outputs))
-        self.xv, self.work = np.empty((n, n_outputs)), work
+        self.xv, self.xs, self.work = np.empty((n, n_outputs)), np.empty((n, n_outputs)), work
         self.point, self.fresh, self.trial_point, self.has_z = None, False, None, False
+        self.tracking = False
 
 
 def _entries(X):
@@ -208,16 +214,62 @@ def logistic_sums_curvature(prep, state, coef, intercept):
     loss : float
     grad : ndarray of shape (K, n_features + 1)
     """
+    return _sums_curvature(prep, state, coef, intercept, False)
+
+
+def logistic_trial_sums(prep, state, coef, intercept):
+    """:func:`logistic_sums_curvature` at the solver's trial point, from its known logits.
+
+    ``(coef, intercept)`` must be the Hessian's point plus the solver's step, whose logit change
+    ``state.xs`` the solver has reported move by move (:func:`logistic_step_moved`,
+    :func:`logistic_step_scaled`). The logits there are then ``state.z + state.xs``, and the pass
+    only scatters the gradient (CSR 200 000 x 2**17: 7.5 ms instead of 13.5 ms for a pass that
+    also gathers ``X w``). Rounding in the logits accumulates from point to point, about one ulp
+    per step of the solver's CG, far below the loss's own rounding.
+
+    Returns
+    -------
+    (loss, grad) as :func:`logistic_sums_curvature`, or None
+        None when the step's logits are not known (the Hessian's point has no known logits, or a
+        move was not reported): the caller then runs :func:`logistic_sums_curvature`.
+    """
+    if not state.tracking:
+        return None
+    np.add(state.z, state.xs, out=state.trial_z)
+    return _sums_curvature(prep, state, coef, intercept, True)
+
+
+def _sums_curvature(prep, state, coef, intercept, known):
+    """The two functions above (``known``: the logits are in ``state.trial_z``)."""
     K, D = coef.shape
     grad = np.zeros((K, D + 1))
     if prep.codes.shape[0] == 0:
         return 0.0, grad
-    args = (prep.X, prep.codes, prep.weights, coef, intercept, state.work, grad,
+    args = (prep.X, prep.codes, prep.weights, coef, intercept, known, state.work, grad,
             state.trial_curv, state.trial_z)
     loss = _run(logistic_loss_grad_curv, logistic_loss_grad_curv_serial, prep, K,
                 state.work.shape[0], args)
     state.trial_point = (np.array(coef, dtype=np.float64), np.array(intercept, dtype=np.float64))
     return float(loss), grad
+
+
+def logistic_step_moved(state, alpha):
+    """The solver's step moved by ``alpha`` times the last product's direction (``state.xs +=
+    alpha * state.xv``), or restarts from zero (``alpha`` None) at the Hessian's point.
+
+    Tracking starts at a restart when the logits at the point are known (``state.has_z``).
+    """
+    if alpha is None:
+        state.xs[:] = 0.0
+        state.tracking = state.has_z
+    elif state.tracking:
+        state.xs += alpha * state.xv
+
+
+def logistic_step_scaled(state, factor):
+    """The solver's step was multiplied by ``factor`` (``state.xs *= factor``)."""
+    if state.tracking:
+        state.xs *= factor
 
 
 def logistic_curvature_pass(prep, state, coef, intercept):
@@ -242,7 +294,7 @@ def logistic_curvature_pass(prep, state, coef, intercept):
         state.trial_point, state.fresh, state.has_z = None, False, True
     else:
         state.fresh, state.has_z = True, False
-    state.point = point
+    state.point, state.tracking = point, False
 
 
 def logistic_hessp_sums(prep, state, V, c):

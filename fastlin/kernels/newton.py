@@ -194,17 +194,19 @@ def _hessp(X, sw, coef, intercept, fresh, curv, V, c, work, xv, out):
 
 
 @jit
-def _binary_loss_grad_curv_rows(X, y, sw, coef, intercept, lo, hi, part, curv, zs):
+def _binary_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo, hi, part, curv, zs):
     """Rows ``lo:hi`` of a binary model: returns ``sum sw_i l_i``, adds ``sum sw_i (p_i - y_i)
-    [x_i, 1]`` to ``part[0]``, writes ``curv[i, 0] = sw_i p_i (1 - p_i)``, ``zs[i, 0] = z_i``."""
+    [x_i, 1]`` to ``part[0]``, writes ``curv[i, 0] = sw_i p_i (1 - p_i)`` and ``zs[i, 0] = z_i``
+    (``known``: reads ``z_i`` from ``zs`` instead)."""
     w = coef[0]
     g = part[0]
     D = coef.shape[1]
     acc = 0.0
     for glo in range(lo, hi, GATHER_ROWS):
         ghi = min(glo + GATHER_ROWS, hi)
-        for i in range(glo, ghi):
-            zs[i, 0] = intercept[0] + row_dot(X, i, w)
+        if not known:
+            for i in range(glo, ghi):
+                zs[i, 0] = intercept[0] + row_dot(X, i, w)
         for i in range(glo, ghi):
             w_i = sw[i]
             li, gi, ci = _binomial_with_curvature(zs[i, 0], y[i])
@@ -248,22 +250,24 @@ def _softmax_row_loss_grad_curv(X, i, y, sw, part, curv, zs):
 
 
 @jit
-def _softmax_loss_grad_curv_rows(X, y, sw, coef, intercept, lo, hi, part, curv, zs):
+def _softmax_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo, hi, part, curv, zs):
     """Rows ``lo:hi`` of a softmax model: returns ``sum sw_i (logsumexp(z_i) - z_iy)``, adds
-    ``sum sw_i (p_i - e_y) [x_i, 1]^T`` to ``part``, writes ``curv[i] = p_i``, ``zs[i] = z_i``."""
+    ``sum sw_i (p_i - e_y) [x_i, 1]^T`` to ``part``, writes ``curv[i] = p_i`` and ``zs[i] = z_i``
+    (``known``: reads ``z_i`` from ``zs`` instead)."""
     K = coef.shape[0]
     acc = 0.0
     for glo in range(lo, hi, GATHER_ROWS):
         ghi = min(glo + GATHER_ROWS, hi)
-        for i in range(glo, ghi):
-            for k in range(K):
-                zs[i, k] = intercept[k] + row_dot(X, i, coef[k])
+        if not known:
+            for i in range(glo, ghi):
+                for k in range(K):
+                    zs[i, k] = intercept[k] + row_dot(X, i, coef[k])
         for i in range(glo, ghi):
             acc += sw[i] * _softmax_row_loss_grad_curv(X, i, y, sw, part, curv, zs)
     return acc
 
 
-def _loss_grad_curv(X, y, sw, coef, intercept, work, grad, curv, zs):
+def _loss_grad_curv(X, y, sw, coef, intercept, known, work, grad, curv, zs):
     """Loss sum, gradient sum and per-row curvature at ``(coef, intercept)`` in one pass over X.
 
     The fused pass of :mod:`fastlin.kernels.logistic` (unscaled, unpenalised), which also keeps
@@ -274,6 +278,10 @@ def _loss_grad_curv(X, y, sw, coef, intercept, work, grad, curv, zs):
     order): the two compilations give the same bits. Compiled twice
     (:data:`logistic_loss_grad_curv`, :data:`logistic_loss_grad_curv_serial`).
 
+    With ``known`` the logits are given (``zs`` on entry), and the pass only scatters: the Newton
+    solver knows them at a trial point ``theta + s`` as ``z + X s``, ``X s`` summed from the
+    products' ``X d`` (CSR 200 000 x 2**17, 50 entries a row, 2 threads: 7.5 ms instead of 13.5).
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features) or tuple ``(data, indices, indptr)``
@@ -281,7 +289,11 @@ def _loss_grad_curv(X, y, sw, coef, intercept, work, grad, curv, zs):
         Class codes: 0/1 when K = 1, 0 .. K - 1 otherwise.
     sw : ndarray of shape (n_samples,), float64
     coef : ndarray of shape (K, n_features), float64, C order
+        Not read when ``known``.
     intercept : ndarray of shape (K,), float64
+        Not read when ``known``.
+    known : bool
+        ``zs`` holds the logits at the point on entry (X is then not gathered from).
     work : ndarray of shape (n_chunks, K, n_features + 1), float64
         Scratch for the per-chunk partial gradients.
     grad : ndarray of shape (K, n_features + 1), float64
@@ -289,7 +301,8 @@ def _loss_grad_curv(X, y, sw, coef, intercept, work, grad, curv, zs):
     curv : ndarray of shape (n_samples, K), float64
         Output: the per-row curvature at ``(coef, intercept)``.
     zs : ndarray of shape (n_samples, K), float64
-        Output: the logits ``z_i = W x_i + b`` (the start of :func:`logistic_line`).
+        Output (input when ``known``): the logits ``z_i = W x_i + b`` (the start of
+        :func:`logistic_line`).
 
     Returns
     -------
@@ -305,11 +318,11 @@ def _loss_grad_curv(X, y, sw, coef, intercept, work, grad, curv, zs):
         part = work[ch]
         part[:, :] = 0.0
         if coef.shape[0] == 1:
-            chunk_loss[ch] = _binary_loss_grad_curv_rows(X, y, sw, coef, intercept, lo, hi, part,
-                                                         curv, zs)
+            chunk_loss[ch] = _binary_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo, hi,
+                                                         part, curv, zs)
         else:
-            chunk_loss[ch] = _softmax_loss_grad_curv_rows(X, y, sw, coef, intercept, lo, hi,
-                                                          part, curv, zs)
+            chunk_loss[ch] = _softmax_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo,
+                                                          hi, part, curv, zs)
     K = grad.shape[0]
     for j in prange(grad.shape[1]):
         for k in range(K):

@@ -66,7 +66,8 @@ from ..data.validation import validate_X_y
 from ..engine.inputs import as_source
 from ..engine.logistic import (add_sums, label_pass, logistic_curvature_pass,
                                logistic_hessp_sums, logistic_line_sums, logistic_piece,
-                               logistic_sums, logistic_sums_curvature, newton_state)
+                               logistic_step_moved, logistic_step_scaled, logistic_sums,
+                               logistic_sums_curvature, logistic_trial_sums, newton_state)
 from ..engine.sources import ArraySource
 from ..solvers.lbfgs import LogisticObjective, minimize_lbfgs
 from ..solvers.newton import LogisticHessian, minimize_trust_ncg
@@ -524,7 +525,10 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         hessian = LogisticHessian(
             obj, lambda coef, b: logistic_curvature_pass(prep, state, coef, b),
             lambda V, c: logistic_hessp_sums(prep, state, V, c),
-            lambda step: logistic_line_sums(prep, state, step))
+            lambda step: logistic_line_sums(prep, state, step),
+            step_moved=lambda alpha: logistic_step_moved(state, alpha),
+            step_scaled=lambda factor: logistic_step_scaled(state, factor),
+            trial_sums=lambda coef, b: logistic_trial_sums(prep, state, coef, b))
         grad_ref = None
         if np.any(theta0):  # the stopping rule is relative to the gradient at zero coefficients
             grad_ref = float(np.linalg.norm(objective(np.zeros_like(theta0))[1]))

@@ -65,6 +65,10 @@ class LogisticObjective:
         """Objective and flat gradient at ``theta`` (one map-reduce over the data)."""
         coef, b = self.split(theta)
         loss, grad = self.evaluate(coef, b)
+        return self.assemble(coef, loss, grad)
+
+    def assemble(self, coef, loss, grad):
+        """``(f, g)`` from the unscaled, unpenalised sums ``evaluate`` returns at ``coef``."""
         self.n_evaluations += 1
         f = loss * self.scale + 0.5 * self.l2 * float(np.sum(coef * coef))
         g = (grad[:, : self.D] * self.scale + self.l2 * coef).ravel()

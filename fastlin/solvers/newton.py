@@ -14,6 +14,11 @@ search on ``f`` itself, which costs no pass over X for a linear model (the produ
 ``X d``, see :meth:`LogisticHessian.line_search`): see :data:`LINE_RTOL` for what it saves and
 why only after one CG step.
 
+A trial point ``theta + s`` needs no gather from X when the Hessian object can give ``f`` and
+``g`` there itself (:meth:`LogisticHessian.trial`): CG reports every move of ``s`` along a product's
+direction (``on_step``), the products have computed ``X d`` for each direction, so the logits at
+``theta + s`` are those at ``theta`` plus their sum, and the pass only scatters the gradient.
+
 Nothing here knows the model or the data: :func:`minimize_trust_ncg` takes
 ``fun(theta) -> (f, g)`` and ``hess_at(theta) -> hessp``, a callable of flat vectors.
 :class:`LogisticHessian` builds ``hess_at`` for :class:`fastlin.solvers.lbfgs.LogisticObjective`
@@ -99,11 +104,21 @@ class LogisticHessian:
         ``line(step) -> (d1, d2)`` or None: the first two derivatives in ``step`` of the
         unscaled loss sum at the ``curvature`` point plus ``step`` times the last product's
         direction (computed without X, see :meth:`line_search`); None when not known there.
+    step_moved, step_scaled, trial_sums : callable, optional
+        Trial points from known logits (all three, or none): ``step_moved(alpha)`` -- the
+        solver's step gained ``alpha`` times the last product's direction (None: it restarts
+        from zero); ``step_scaled(factor)`` -- it was multiplied by ``factor``;
+        ``trial_sums(coef, intercept) -> (loss_sum, grad_sum)`` or None -- the sums of
+        ``objective.evaluate`` at the ``curvature`` point plus that step, from the logits the
+        products have summed along it (no gather from X), None when they are not known. See
+        :meth:`on_step`, :meth:`scale_step`, :meth:`trial`.
     """
 
-    def __init__(self, objective, curvature, product, line=None):
+    def __init__(self, objective, curvature, product, line=None, step_moved=None,
+                 step_scaled=None, trial_sums=None):
         self.objective, self.curvature, self.product = objective, curvature, product
         self.line = line
+        self.step_moved, self.step_scaled, self.trial_sums = step_moved, step_scaled, trial_sums
         self.n_products = 0
         self._direction, self._since_point = None, 0
 
@@ -146,6 +161,24 @@ class LogisticHessian:
                     obj.scale * tau * tau * sums[1] + obj.l2 * ss)
 
         return _line_minimum(slope, gs)
+
+    def on_step(self, alpha):
+        """The CG step gained ``alpha`` times the last product's direction (None: restarts)."""
+        if self.step_moved is not None:
+            self.step_moved(alpha)
+
+    def scale_step(self, factor):
+        """The step was multiplied by ``factor`` (the line search's length)."""
+        if self.step_scaled is not None:
+            self.step_scaled(factor)
+
+    def trial(self, theta):
+        """``(f, g)`` at ``theta`` = the point plus the reported step, or None (see the class)."""
+        if self.trial_sums is None:
+            return None
+        coef, b = self.objective.split(theta)
+        sums = self.trial_sums(coef, b)
+        return None if sums is None else self.objective.assemble(coef, *sums)
 
     def _hessp(self, s):
         obj = self.objective
@@ -203,8 +236,11 @@ def _boundary_step(s, d, delta):
     return (delta * delta - ss) / (sd + np.sqrt(rad)) if sd >= 0 else (np.sqrt(rad) - sd) / dd
 
 
-def _steihaug_cg(g, hessp, delta, max_cg, xi):
+def _steihaug_cg(g, hessp, delta, max_cg, xi, on_step=None):
     """Approximately minimise ``g.s + s.H s / 2`` over ``||s|| <= delta`` by CG from s = 0.
+
+    ``on_step(alpha)``, when given, hears every move of ``s`` along the last product's direction
+    (``on_step(None)`` first: ``s = 0``).
 
     Returns
     -------
@@ -221,6 +257,8 @@ def _steihaug_cg(g, hessp, delta, max_cg, xi):
     rr = float(r @ r)
     stop = (xi * np.linalg.norm(g)) ** 2
     n = 0
+    if on_step is not None:
+        on_step(None)
     while n < max_cg and rr > stop:
         Hd = hessp(d)
         n += 1
@@ -233,9 +271,13 @@ def _steihaug_cg(g, hessp, delta, max_cg, xi):
             tau = _boundary_step(s, d, delta)
             s += tau * d
             r -= tau * Hd
+            if on_step is not None:
+                on_step(tau)
             break
         s += alpha * d
         r -= alpha * Hd
+        if on_step is not None:
+            on_step(alpha)
         rr_new = float(r @ r)
         d *= rr_new / rr
         d += r
@@ -318,6 +360,9 @@ def _trust_ncg(fun, hess_at, theta0, max_iter, tol, grad_ref, max_cg, callback):
     ref = ref if ref > 0 else 1.0  # zero gradient at zero: any point with g = 0 is optimal
     max_cg = x.size if max_cg is None else int(max_cg)
     line_search = getattr(hess_at, "line_search", None)
+    # trial points from the logits the products summed (LogisticHessian.trial): no gather pass
+    on_step, trial = getattr(hess_at, "on_step", None), getattr(hess_at, "trial", None)
+    scale_step = getattr(hess_at, "scale_step", None)
     # The paper starts from delta = ||g(theta0)||. In the mean form that is tiny on weakly
     # regularised problems (binary CSR 200 000 x 2**17, C=1: five iterations of one CG step each,
     # the radius growing 4x a time, 0.6 s of a 2.1 s fit). The first step is instead the inexact
@@ -330,7 +375,7 @@ def _trust_ncg(fun, hess_at, theta0, max_iter, tol, grad_ref, max_cg, callback):
     while gnorm > tol * ref and it < max_iter:
         if hessp is None:
             hessp = hess_at(x)
-        s, r, n = _steihaug_cg(g, hessp, delta, max_cg, min(XI, np.sqrt(gnorm / ref)))
+        s, r, n = _steihaug_cg(g, hessp, delta, max_cg, min(XI, np.sqrt(gnorm / ref)), on_step)
         n_hessp += n
         it += 1
         gs = float(g @ s)
@@ -338,9 +383,12 @@ def _trust_ncg(fun, hess_at, theta0, max_iter, tol, grad_ref, max_cg, callback):
         alpha = line_search(x, s, gs) if n == 1 and line_search is not None else None
         if alpha is not None:
             s, gs, sHs = alpha * s, alpha * gs, alpha * alpha * sHs
+            if scale_step is not None:
+                scale_step(alpha)
         prered = -(gs + 0.5 * sHs)  # -q(s)
         snorm = float(np.linalg.norm(s))
-        f_new, g_new = fun(x + s)
+        known = trial(x + s) if trial is not None else None
+        f_new, g_new = known if known is not None else fun(x + s)
         gnorm_new = float(np.linalg.norm(g_new))
         actred, prered = _judge(f, f_new, prered, gnorm, gnorm_new)
         if alpha is not None and actred > 0:
