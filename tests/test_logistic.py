@@ -82,6 +82,31 @@ def test_kernel_matches_naive_twin(K, layout):
     np.testing.assert_allclose(grad[:, D], gb0, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_feature_major_softmax_pass_matches_naive_twin(parallel):
+    """Wide CSR with K x D x 8 > FEATURE_MAJOR_BYTES: the feature-major softmax pass (its own
+    chunk function and reduction) against the NumPy twin."""
+    from fastlin.kernels.classes import FEATURE_MAJOR_BYTES
+    from fastlin.kernels.logistic import logistic_loss_grad_serial
+
+    rng = np.random.default_rng(11)
+    n, D, K = 2 * MIN_CHUNK_ROWS + 37, 12_000, 3
+    assert K * D * 8 > FEATURE_MAJOR_BYTES
+    X = sp.random(n, D, density=6 / D, format="csr", random_state=rng) * 3.0
+    y = rng.integers(0, K, n)
+    sw = rng.uniform(0.0, 3.0, n)
+    coef, b = rng.standard_normal((K, D)), rng.standard_normal(K)
+    l2, scale = 0.37, 1.0 / sw.sum()
+    work = np.empty((3, K, D + 1))  # three chunks, reduced in the feature-major order
+    grad = np.empty((K, D + 1))
+    kernel = logistic_loss_grad if parallel else logistic_loss_grad_serial
+    f = kernel(kernel_X(X), y.astype(np.float64), sw, coef, b, l2, scale, work, grad)
+    f0, gc0, gb0 = logistic_objective(X, y, sw, coef, b, l2, scale)
+    assert f == pytest.approx(f0, rel=1e-12)
+    np.testing.assert_allclose(grad[:, :D], gc0, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad[:, D], gb0, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("K", [1, 3])
 def test_gradient_matches_finite_differences(K):
     X, y = _data(n=200, d=4, K=2 if K == 1 else K, seed=3)
