@@ -84,13 +84,13 @@ def test_kernel_matches_naive_twin(K, layout):
 
 @pytest.mark.parametrize("parallel", [False, True])
 def test_feature_major_softmax_pass_matches_naive_twin(parallel):
-    """Wide CSR with K x D x 8 > FEATURE_MAJOR_BYTES: the feature-major softmax pass (its own
-    chunk function and reduction) against the NumPy twin."""
+    """CSR with 4 classes and K x D x 8 > FEATURE_MAJOR_BYTES: the feature-major softmax pass
+    (its own chunk function and reduction) against the NumPy twin."""
     from fastlin.kernels.classes import FEATURE_MAJOR_BYTES
     from fastlin.kernels.logistic import logistic_loss_grad_serial
 
     rng = np.random.default_rng(11)
-    n, D, K = 2 * MIN_CHUNK_ROWS + 37, 12_000, 3
+    n, D, K = 2 * MIN_CHUNK_ROWS + 37, 12_000, 4
     assert K * D * 8 > FEATURE_MAJOR_BYTES
     X = sp.random(n, D, density=6 / D, format="csr", random_state=rng) * 3.0
     y = rng.integers(0, K, n)

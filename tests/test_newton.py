@@ -108,7 +108,7 @@ def _kernel_loss_grad_curv(X, y, sw, coef, b, parallel, logits=None):
 
 
 # ------------------------------------------------------------------------------ kernel parity
-@pytest.mark.parametrize("K", [1, 2, 4])
+@pytest.mark.parametrize("K", [1, 2, 4, 8])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_hessp_kernel_matches_numpy_twin(K, sparse, dtype):
@@ -120,7 +120,7 @@ def test_hessp_kernel_matches_numpy_twin(K, sparse, dtype):
     np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-12 * scale)
 
 
-@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("K", [1, 3, 8])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_hessp_parallel_and_serial_give_the_same_bits(K, sparse):
     X, sw, coef, b, V, c = _kernel_problem(K, sparse, np.float64, seed=1)
@@ -129,7 +129,7 @@ def test_hessp_parallel_and_serial_give_the_same_bits(K, sparse):
     np.testing.assert_array_equal(serial, parallel)
 
 
-@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("K", [1, 3, 8])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_loss_grad_curv_kernel_matches_the_fused_pass_and_the_product(K, sparse, dtype):
@@ -153,7 +153,7 @@ def test_loss_grad_curv_kernel_matches_the_fused_pass_and_the_product(K, sparse,
     np.testing.assert_array_equal(curv, product_curv)
 
 
-@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("K", [1, 3, 8])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_loss_grad_curv_from_known_logits_gives_the_same_bits(K, sparse, parallel):
@@ -168,7 +168,7 @@ def test_loss_grad_curv_from_known_logits_gives_the_same_bits(K, sparse, paralle
         np.testing.assert_array_equal(a, k)
 
 
-@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("K", [1, 3, 8])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_loss_grad_curv_parallel_and_serial_give_the_same_bits(K, sparse):
     X, sw, coef, b, _, _ = _kernel_problem(K, sparse, np.float64, seed=5)
@@ -237,7 +237,7 @@ def _objective_and_hessian(X, y, sw, K, l2, fit_intercept, newton=False):
     return (obj, hess, state) if newton else (obj, hess)
 
 
-@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("K", [1, 3, 8])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("boundary", [False, True])
 def test_trial_point_from_known_logits_matches_a_full_pass(K, sparse, boundary):

@@ -6,10 +6,12 @@ class-major, ``(K, width)``, as the solvers hold them. A CSR entry touches one f
 class: class-major, those K values lie ``width`` apart (K cache lines an entry, every one a miss
 once ``K x width`` outgrows the cache); feature-major, ``(width, K)``, they share one or two lines.
 On CSR 100 000 x 2**17, 50 entries a row, 10 classes, fastlin's lbfgs fit took 2x scikit-learn's
-(which multiplies by the feature-major ``coef.T``) until these kernels went feature-major.
+(which multiplies by the feature-major ``coef.T``) until these kernels went feature-major; with
+few classes the class-major rows stay faster (:func:`feature_major` says when).
 
-Kernels address a block through flat views and these accessors, the layout picked at compile
-time from ``X``'s type like the row accessors of :mod:`fastlin.kernels.rows`:
+Kernels address a block through flat views and these accessors, the layout picked from ``X``'s
+type at compile time, like the row accessors of :mod:`fastlin.kernels.rows`, and for CSR from K
+and the width at run time (:func:`feature_major`):
 
 * :func:`class_block` -- a class-major ``(K, width)`` array as the flat view the kernels read (dense:
   the array itself, no copy; CSR: a feature-major copy, ``K x width`` values, once per pass);
@@ -19,6 +21,11 @@ time from ``X``'s type like the row accessors of :mod:`fastlin.kernels.rows`:
 
 Gradient partials are written in the layout of ``X`` and read back through :func:`class_at`, so
 what leaves a kernel is class-major whatever ``X`` is.
+
+:func:`class_dots` and :func:`class_axpys` are compiled without fast-math (:data:`STRICT`): with
+it, LLVM fused and reordered their K-wide loops differently in the serial and the parallel
+compilation of one kernel, which then disagreed in the last bits; strict, the sums run in the
+order written, in both.
 """
 
 from __future__ import annotations
@@ -29,17 +36,26 @@ from numba.extending import overload
 from .rows import OVERLOAD_OPTIONS, _U64, is_csr_type, is_dense_type
 
 __all__ = ["feature_major", "class_block", "class_at", "class_dots", "class_axpys",
-           "FEATURE_MAJOR_BYTES"]
+           "FEATURE_MAJOR_MIN_CLASSES", "FEATURE_MAJOR_BYTES", "STRICT"]
 
-#: Softmax kernels on CSR X go feature-major when the K coefficient vectors take more than this
-#: many bytes (K x n_features x 8); below, class-major rows stay in cache and their per-class dot
-#: products vectorise better.
+#: Options of the two K-wide row loops: the row accessors' without fast-math (see above).
+STRICT = {**OVERLOAD_OPTIONS, "fastmath": False}
+
+#: Softmax kernels on CSR X go feature-major from this many classes whatever the width, ...
+FEATURE_MAJOR_MIN_CLASSES = 8
+#: ... and from 4 classes when the K coefficient vectors take more than this many bytes. One
+#: serial softmax pass over 50 000 CSR rows of 50 entries (Xeon, AVX-512), class-major /
+#: feature-major time: K = 3: 0.79 (96 KiB), 0.84 (384 KiB), 1.03 (3 MiB); K = 4: 1.06 (1 MiB),
+#: 1.77 (4 MiB); K = 6: 1.13 (768 KiB), 2.10 (6 MiB); K = 8: 1.63 (1 MiB); K = 10: 1.21 (80 KiB),
+#: 1.52 (320 KiB), 1.71 (1.25 MiB), 3.5 (10 MiB, 100 000 rows); K = 20: 2.10 (160 KiB). Below
+#: 4 classes the per-class dot products of the class-major rows vectorise better.
 FEATURE_MAJOR_BYTES = 256 * 1024
 
 
 def feature_major(X, K, D):
-    """Whether the softmax kernels keep K x D blocks feature-major for this ``X`` (CSR with
-    ``K x D x 8 > FEATURE_MAJOR_BYTES``); class-major otherwise."""
+    """Whether the softmax kernels keep K x D blocks feature-major for this ``X``: CSR with at
+    least :data:`FEATURE_MAJOR_MIN_CLASSES` classes, or 4 and ``K x D x 8 >``
+    :data:`FEATURE_MAJOR_BYTES`; class-major otherwise (and always for dense X)."""
     raise NotImplementedError("feature_major is only callable from jitted code")
 
 
@@ -72,7 +88,8 @@ def _ol_feature_major(X, K, D):
     if is_dense_type(X):
         return lambda X, K, D: False
     if is_csr_type(X):
-        return lambda X, K, D: K * D * 8 > FEATURE_MAJOR_BYTES
+        return lambda X, K, D: K >= FEATURE_MAJOR_MIN_CLASSES or (
+            K >= 4 and K * D * 8 > FEATURE_MAJOR_BYTES)
     return None
 
 
@@ -94,7 +111,7 @@ def _ol_class_at(X, K, width, k, j):
     return None
 
 
-@overload(class_dots, jit_options=OVERLOAD_OPTIONS)
+@overload(class_dots, jit_options=STRICT)
 def _ol_class_dots(X, i, W, K, out, r):
     if is_dense_type(X):
 
@@ -127,7 +144,7 @@ def _ol_class_dots(X, i, W, K, out, r):
     return None
 
 
-@overload(class_axpys, jit_options=OVERLOAD_OPTIONS)
+@overload(class_axpys, jit_options=STRICT)
 def _ol_class_axpys(X, i, a, r, P, K, width):
     if is_dense_type(X):
 

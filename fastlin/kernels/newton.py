@@ -42,6 +42,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import jit, renamed
+from .classes import class_at, class_axpys, class_block, class_dots, feature_major
 from .rows import GATHER_ROWS, n_rows, row_axpy, row_dot
 
 __all__ = ["logistic_hessp", "logistic_hessp_serial", "logistic_loss_grad_curv",
@@ -70,19 +71,25 @@ def _binomial_with_curvature(z, y):
 
 
 @jit
-def _curvature_rows(X, sw, coef, intercept, lo, hi, curv):
-    """Rows ``lo:hi``: ``curv[i, 0] = sw_i p_i (1 - p_i)`` (K = 1) or ``curv[i] = softmax(z_i)``."""
+def _curvature_rows(X, sw, coef, W, fm, intercept, lo, hi, curv):
+    """Rows ``lo:hi``: ``curv[i, 0] = sw_i p_i (1 - p_i)`` (K = 1) or ``curv[i] = softmax(z_i)``
+    (the logits from the flat feature-major ``W`` when ``fm``, see :mod:`.classes`)."""
     K = coef.shape[0]
     for i in range(lo, hi):
         if K == 1:
             curv[i, 0] = sw[i] * _sigmoid_curvature(intercept[0] + row_dot(X, i, coef[0]))
             continue
+        if fm:
+            class_dots(X, i, W, K, curv, i)
+            for k in range(K):
+                curv[i, k] += intercept[k]
+        else:
+            for k in range(K):
+                curv[i, k] = intercept[k] + row_dot(X, i, coef[k])
         zmax = -np.inf
         for k in range(K):
-            zk = intercept[k] + row_dot(X, i, coef[k])
-            curv[i, k] = zk
-            if zk > zmax:
-                zmax = zk
+            if curv[i, k] > zmax:
+                zmax = curv[i, k]
         s = 0.0
         for k in range(K):
             e = math.exp(curv[i, k] - zmax)  # max-shifted: exp never overflows
@@ -131,6 +138,48 @@ def _hessp_softmax_rows(X, sw, curv, V, c, lo, hi, part, xv):
                 part[k, D] += r
 
 
+@jit
+def _hessp_softmax_rows_fm(X, sw, curv, VW, c, lo, hi, P, xv):
+    """:func:`_hessp_softmax_rows` with the direction ``VW`` (K x D) and the partial ``P``
+    (K x (D + 1)) flat and feature-major (:mod:`fastlin.kernels.classes`)."""
+    K = c.shape[0]
+    width = P.shape[0] // K
+    rb = np.empty((GATHER_ROWS, K))
+    for glo in range(lo, hi, GATHER_ROWS):
+        ghi = min(glo + GATHER_ROWS, hi)
+        for i in range(glo, ghi):
+            class_dots(X, i, VW, K, xv, i)
+            for k in range(K):
+                xv[i, k] += c[k]
+        for i in range(glo, ghi):
+            pu = 0.0
+            for k in range(K):
+                pu += curv[i, k] * xv[i, k]
+            for k in range(K):
+                rb[i - glo, k] = sw[i] * curv[i, k] * (xv[i, k] - pu)
+            class_axpys(X, i, rb, i - glo, P, K, width)
+            for k in range(K):
+                P[class_at(X, K, width, k, width - 1)] += rb[i - glo, k]
+
+
+@jit(inline="always")
+def _sum_partials(X, fm, work, out):
+    """``out[k, j] = sum_ch work[ch]``'s entry (k, j), in chunk order, the partials class-major or
+    (``fm``) in ``X``'s class layout. Inlined, so that in the parallel compilations the columns are
+    split over the threads (33 MB of partials for a binary 2**17-feature CSR problem: a serial
+    sum was ~1/4 of a product)."""
+    n_chunks = work.shape[0]
+    K, width = out.shape
+    flat = work.reshape((n_chunks, K * width))
+    for j in prange(width):
+        for k in range(K):
+            at = class_at(X, K, width, k, j) if fm else k * width + j
+            acc = 0.0
+            for ch in range(n_chunks):
+                acc += flat[ch, at]
+            out[k, j] = acc
+
+
 #: Rows per block when the product also computes the curvature: a block's rows (256 x 100
 #: float64 = 200 KB, or 256 CSR rows of 50 entries = 150 KB) are still in L2 when the product reads
 #: them again right after the curvature did.
@@ -169,6 +218,10 @@ def _hessp(X, sw, coef, intercept, fresh, curv, V, c, work, xv, out):
     """
     n = n_rows(X)
     n_chunks = work.shape[0]
+    K, D = V.shape
+    fm = K > 1 and feature_major(X, K, D)
+    VW = class_block(X, V) if fm else V.reshape(V.size)  # fm: feature-major copies
+    W = class_block(X, coef) if fm and fresh else coef.reshape(coef.size)
     for ch in prange(n_chunks):
         lo = ch * n // n_chunks
         hi = (ch + 1) * n // n_chunks
@@ -177,20 +230,14 @@ def _hessp(X, sw, coef, intercept, fresh, curv, V, c, work, xv, out):
         for blo in range(lo, hi, BLOCK_ROWS):
             bhi = min(blo + BLOCK_ROWS, hi)
             if fresh:
-                _curvature_rows(X, sw, coef, intercept, blo, bhi, curv)
-            if V.shape[0] == 1:
+                _curvature_rows(X, sw, coef, W, fm, intercept, blo, bhi, curv)
+            if K == 1:
                 _hessp_binary_rows(X, curv, V, c, blo, bhi, part, xv)
+            elif fm:
+                _hessp_softmax_rows_fm(X, sw, curv, VW, c, blo, bhi, part.reshape(part.size), xv)
             else:
                 _hessp_softmax_rows(X, sw, curv, V, c, blo, bhi, part, xv)
-    # the partials summed in chunk order, per entry: the columns are split over the threads
-    # (33 MB of partials for a binary 2**17-feature CSR problem; a serial sum was ~1/4 of a product)
-    K = out.shape[0]
-    for j in prange(out.shape[1]):
-        for k in range(K):
-            acc = 0.0
-            for ch in range(n_chunks):
-                acc += work[ch, k, j]
-            out[k, j] = acc
+    _sum_partials(X, fm, work, out)
 
 
 @jit
@@ -219,14 +266,10 @@ def _binary_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo, hi, part, 
 
 
 @jit(inline="always")
-def _softmax_row_loss_grad_curv(X, i, y, sw, part, curv, zs):
-    """Row ``i`` of :func:`_softmax_loss_grad_curv_rows` from its logits ``zs[i]``: returns
-    ``logsumexp(z_i) - z_iy`` (unweighted), adds ``sw_i (p_i - e_y) [x_i, 1]^T`` to ``part``, writes
-    ``curv[i] = p_i``."""
+def _softmax_probs(i, y, curv, zs):
+    """Row ``i`` from its logits ``zs[i]``: writes ``curv[i] = p_i = softmax(z_i)``, returns
+    ``logsumexp(z_i) - z_iy``."""
     K = zs.shape[1]
-    D = part.shape[1] - 1
-    w_i = sw[i]
-    yi = int(y[i])
     zmax = -np.inf
     for k in range(K):
         if zs[i, k] > zmax:
@@ -236,17 +279,10 @@ def _softmax_row_loss_grad_curv(X, i, y, sw, part, curv, zs):
         e = math.exp(zs[i, k] - zmax)  # max-shifted: exp never overflows
         curv[i, k] = e
         s += e
-    loss = zmax + math.log(s) - zs[i, yi]  # logsumexp(z) - z_y
     inv = 1.0 / s
     for k in range(K):
-        p = curv[i, k] * inv
-        curv[i, k] = p
-        a = w_i * p
-        if k == yi:
-            a -= w_i
-        row_axpy(X, i, a, part[k])
-        part[k, D] += a
-    return loss
+        curv[i, k] *= inv
+    return zmax + math.log(s) - zs[i, int(y[i])]  # logsumexp(z) - z_y
 
 
 @jit
@@ -255,6 +291,7 @@ def _softmax_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo, hi, part,
     ``sum sw_i (p_i - e_y) [x_i, 1]^T`` to ``part``, writes ``curv[i] = p_i`` and ``zs[i] = z_i``
     (``known``: reads ``z_i`` from ``zs`` instead)."""
     K = coef.shape[0]
+    D = coef.shape[1]
     acc = 0.0
     for glo in range(lo, hi, GATHER_ROWS):
         ghi = min(glo + GATHER_ROWS, hi)
@@ -263,7 +300,42 @@ def _softmax_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo, hi, part,
                 for k in range(K):
                     zs[i, k] = intercept[k] + row_dot(X, i, coef[k])
         for i in range(glo, ghi):
-            acc += sw[i] * _softmax_row_loss_grad_curv(X, i, y, sw, part, curv, zs)
+            w_i = sw[i]
+            acc += w_i * _softmax_probs(i, y, curv, zs)
+            for k in range(K):
+                a = w_i * curv[i, k]
+                if k == int(y[i]):
+                    a -= w_i
+                row_axpy(X, i, a, part[k])
+                part[k, D] += a
+    return acc
+
+
+@jit
+def _softmax_loss_grad_curv_rows_fm(X, y, sw, W, intercept, known, lo, hi, P, curv, zs):
+    """:func:`_softmax_loss_grad_curv_rows` with the coefficients ``W`` (K x D) and the partial
+    ``P`` (K x (D + 1)) flat and feature-major (:mod:`fastlin.kernels.classes`)."""
+    K = intercept.shape[0]
+    width = P.shape[0] // K
+    ab = np.empty((GATHER_ROWS, K))
+    acc = 0.0
+    for glo in range(lo, hi, GATHER_ROWS):
+        ghi = min(glo + GATHER_ROWS, hi)
+        if not known:
+            for i in range(glo, ghi):
+                class_dots(X, i, W, K, zs, i)
+                for k in range(K):
+                    zs[i, k] += intercept[k]
+        for i in range(glo, ghi):
+            w_i = sw[i]
+            r = i - glo
+            acc += w_i * _softmax_probs(i, y, curv, zs)
+            for k in range(K):
+                ab[r, k] = w_i * curv[i, k]
+            ab[r, int(y[i])] -= w_i
+            class_axpys(X, i, ab, r, P, K, width)
+            for k in range(K):
+                P[class_at(X, K, width, k, width - 1)] += ab[r, k]
     return acc
 
 
@@ -312,24 +384,24 @@ def _loss_grad_curv(X, y, sw, coef, intercept, known, work, grad, curv, zs):
     n = n_rows(X)
     n_chunks = work.shape[0]
     chunk_loss = np.zeros(n_chunks)
+    K, D = coef.shape
+    fm = K > 1 and feature_major(X, K, D)
+    W = class_block(X, coef) if fm and not known else coef.reshape(coef.size)
     for ch in prange(n_chunks):
         lo = ch * n // n_chunks
         hi = (ch + 1) * n // n_chunks
         part = work[ch]
         part[:, :] = 0.0
-        if coef.shape[0] == 1:
+        if K == 1:
             chunk_loss[ch] = _binary_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo, hi,
                                                          part, curv, zs)
+        elif fm:
+            chunk_loss[ch] = _softmax_loss_grad_curv_rows_fm(
+                X, y, sw, W, intercept, known, lo, hi, part.reshape(part.size), curv, zs)
         else:
             chunk_loss[ch] = _softmax_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo,
                                                           hi, part, curv, zs)
-    K = grad.shape[0]
-    for j in prange(grad.shape[1]):
-        for k in range(K):
-            acc = 0.0
-            for ch in range(n_chunks):
-                acc += work[ch, k, j]
-            grad[k, j] = acc
+    _sum_partials(X, fm, work, grad)
     total = 0.0
     for ch in range(n_chunks):
         total += chunk_loss[ch]
