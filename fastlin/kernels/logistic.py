@@ -143,6 +143,17 @@ def _softmax_norm(zb, r):
     return zmax, s
 
 
+@jit(inline="always")
+def _softmax_weights(zb, r, yi, w_i, ab):
+    """Row ``r`` of a block of logits: writes its gradient weights ``ab[r, k] = w_i (softmax(z)_k -
+    [k = y])``, returns ``logsumexp(z) - z_y``."""
+    zmax, s = _softmax_norm(zb, r)
+    for k in range(zb.shape[1]):
+        ab[r, k] = w_i * math.exp(zb[r, k] - zmax) / s
+    ab[r, yi] -= w_i
+    return zmax + math.log(s) - zb[r, yi]
+
+
 @jit
 def _softmax_chunk(X, y, sw, coef, intercept, lo, hi, part):
     """Rows ``lo:hi`` of a K-class softmax model: returns ``sum sw_i (logsumexp(z_i) - z_iy)``,
@@ -189,17 +200,10 @@ def _softmax_chunk_fm(X, y, sw, W, intercept, lo, hi, P):
             for k in range(K):
                 zb[i - glo, k] += intercept[k]
         for i in range(glo, ghi):
-            w_i = sw[i]
-            yi = int(y[i])
-            r = i - glo
-            zmax, s = _softmax_norm(zb, r)
-            acc += w_i * (zmax + math.log(s) - zb[r, yi])
+            acc += sw[i] * _softmax_weights(zb, i - glo, int(y[i]), sw[i], ab)
+            class_axpys(X, i, ab, i - glo, P, K, width)
             for k in range(K):
-                ab[r, k] = w_i * math.exp(zb[r, k] - zmax) / s
-            ab[r, yi] -= w_i
-            class_axpys(X, i, ab, r, P, K, width)
-            for k in range(K):
-                P[class_at(X, K, width, k, width - 1)] += ab[r, k]
+                P[class_at(X, K, width, k, width - 1)] += ab[i - glo, k]
     return acc
 
 

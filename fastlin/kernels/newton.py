@@ -70,6 +70,26 @@ def _binomial_with_curvature(z, y):
     return math.log1p(e) - y * z, e / (1.0 + e) - y, curv
 
 
+@jit(inline="always")
+def _softmax_in_place(p, i):
+    """Row ``i`` of ``p``: the logits in, their softmax out. Returns ``(max_k z_k, sum_k
+    exp(z_k - max))``, from which ``logsumexp(z) = max + log(sum)``."""
+    K = p.shape[1]
+    zmax = -np.inf
+    for k in range(K):
+        if p[i, k] > zmax:
+            zmax = p[i, k]
+    s = 0.0
+    for k in range(K):
+        e = math.exp(p[i, k] - zmax)  # max-shifted: exp never overflows
+        p[i, k] = e
+        s += e
+    inv = 1.0 / s
+    for k in range(K):
+        p[i, k] *= inv
+    return zmax, s
+
+
 @jit
 def _curvature_rows(X, sw, coef, W, fm, intercept, lo, hi, curv):
     """Rows ``lo:hi``: ``curv[i, 0] = sw_i p_i (1 - p_i)`` (K = 1) or ``curv[i] = softmax(z_i)``
@@ -86,18 +106,7 @@ def _curvature_rows(X, sw, coef, W, fm, intercept, lo, hi, curv):
         else:
             for k in range(K):
                 curv[i, k] = intercept[k] + row_dot(X, i, coef[k])
-        zmax = -np.inf
-        for k in range(K):
-            if curv[i, k] > zmax:
-                zmax = curv[i, k]
-        s = 0.0
-        for k in range(K):
-            e = math.exp(curv[i, k] - zmax)  # max-shifted: exp never overflows
-            curv[i, k] = e
-            s += e
-        inv = 1.0 / s
-        for k in range(K):
-            curv[i, k] *= inv
+        _softmax_in_place(curv, i)
 
 
 @jit
@@ -269,19 +278,9 @@ def _binary_loss_grad_curv_rows(X, y, sw, coef, intercept, known, lo, hi, part, 
 def _softmax_probs(i, y, curv, zs):
     """Row ``i`` from its logits ``zs[i]``: writes ``curv[i] = p_i = softmax(z_i)``, returns
     ``logsumexp(z_i) - z_iy``."""
-    K = zs.shape[1]
-    zmax = -np.inf
-    for k in range(K):
-        if zs[i, k] > zmax:
-            zmax = zs[i, k]
-    s = 0.0
-    for k in range(K):
-        e = math.exp(zs[i, k] - zmax)  # max-shifted: exp never overflows
-        curv[i, k] = e
-        s += e
-    inv = 1.0 / s
-    for k in range(K):
-        curv[i, k] *= inv
+    for k in range(zs.shape[1]):
+        curv[i, k] = zs[i, k]
+    zmax, s = _softmax_in_place(curv, i)
     return zmax + math.log(s) - zs[i, int(y[i])]  # logsumexp(z) - z_y
 
 
