@@ -13,9 +13,10 @@ floating-point contract and the error model are decided here and nowhere else.
   read-only install never fails with Numba's "cannot cache function ...: no locator available".
   ``fastlin compile`` fills the cache ahead of time (container images, cluster nodes).
   Numba keys a cached kernel on its own source file only: after editing a function that other
-  kernels call (e.g. ``kernels/rows.py`` or ``kernels/losses.py``, used by ``sgd.py``,
-  ``minibatch.py`` and ``logistic.py``), delete ``fastlin/kernels/__pycache__`` or run with
-  ``FASTLIN_NUMBA_CACHE=0``. A fresh install rewrites every file, so users are not affected.
+  kernels call (e.g. ``kernels/rows.py``, ``kernels/classes.py`` or ``kernels/losses.py``, used by
+  ``sgd.py``, ``minibatch.py``, ``logistic.py`` and ``newton.py``), delete
+  ``fastlin/kernels/__pycache__`` or run with ``FASTLIN_NUMBA_CACHE=0``. A fresh install rewrites
+  every file, so users are not affected.
 * ``fastmath``: the LLVM flags that allow re-association and contraction (FMA), which is what lets
   the reductions vectorize. ``nnan`` and ``ninf`` are left out on purpose: with them LLVM may fold
   ``np.isfinite(x)`` to ``True``, and fastlin's divergence and NaN checks must keep working.
