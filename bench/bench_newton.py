@@ -10,7 +10,8 @@ Untimed (CI, seconds)::
 
 Workloads (issue 13): the text-like CSR of ``bench_sgd.py`` (200 000 x 131 072, 50 stored entries
 per row, float64 data, int32 indices) and a dense 200 000 x 100 float64 Gaussian problem, both
-binary with C=1; and a 10-class softmax on 100 000 rows of the same CSR (many-topic text). The goal: fastlin's newton-cg reaching the optimum to 1e-6 relative objective in
+binary with C=1; and a 10-class softmax on 100 000 rows of the same CSR (many-topic text).
+The goal: fastlin's newton-cg reaching the optimum to 1e-6 relative objective in
 <= 0.5 x the time of scikit-learn's lbfgs with its defaults (which stops much further from it).
 ``test_newton_ratio`` times newton-cg, fastlin's lbfgs, scikit-learn's lbfgs (as installed, and
 under one BLAS thread: its fastest setting on these fits, where OpenBLAS's threads only add

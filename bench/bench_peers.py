@@ -48,8 +48,9 @@ def _workloads():
     out = [(est, scaled(n, 1000), d, "dense") for n, d in CLOSED_FORM_SHAPES
            for est in ("Ridge", "LinearRegression")]
     n, d, _ = LOGISTIC_CSR_SHAPE
-    return out + [("LogisticRegression", scaled(LOGISTIC_SHAPE[0], 1000), LOGISTIC_SHAPE[1], "dense"),
-                  ("LogisticRegression", scaled(n, 1000), max(1024, scaled(d)), "csr")]
+    return out + [
+        ("LogisticRegression", scaled(LOGISTIC_SHAPE[0], 1000), LOGISTIC_SHAPE[1], "dense"),
+        ("LogisticRegression", scaled(n, 1000), max(1024, scaled(d)), "csr")]
 
 
 # ----------------------------------------------------------------------------- the child process
@@ -188,7 +189,9 @@ def table():
                 continue
             res = run_child(lib, est, n, d, layout)
             cells.append(f"{res['ratio']:.2f}x ({res['fit_s']:.2f} s)")
-        shape = f"{n:,} x {d}" + (f" CSR, {LOGISTIC_CSR_SHAPE[2]} nnz/row" if layout == "csr" else "")
+        shape = f"{n:,} x {d}"
+        if layout == "csr":
+            shape += f" CSR, {LOGISTIC_CSR_SHAPE[2]} nnz/row"
         lines.append(f"| {est} | {shape} | {_reference_name(layout)} | " + " | ".join(cells) + " |")
         print(lines[-1], file=sys.stderr, flush=True)
     return "\n".join(lines)

@@ -40,9 +40,10 @@ __all__ = ["LogisticPiece", "label_pass", "logistic_piece", "logistic_sums", "ad
            "logistic_step_scaled", "logistic_curvature_pass", "logistic_hessp_sums",
            "logistic_line_sums"]
 
-#: Smallest piece, in units of work (:func:`work_units`), given to the parallel kernel. A parallel region whose worker thread is descheduled waits for it: measured
-#: 8-27 ms per region on a 2-core Xeon with other processes running, against a serial pass of
-#: about 1 ns per unit of work (1M units: 0.7-1.1 ms). Full fits there, serial against parallel:
+#: Smallest piece, in units of work (:func:`work_units`), given to the parallel kernel. A parallel
+#: region whose worker thread is descheduled waits for it: measured 8-27 ms per region on a 2-core
+#: Xeon with other processes running, against a serial pass of about 1 ns per unit of work (1M
+#: units: 0.7-1.1 ms). Full fits there, serial against parallel:
 #: 8192 x 16 binary 12 ms vs 293 ms, 32768 x 64 x 5 classes 53 ms vs 192 ms, 131072 x 64 binary
 #: 0.38 s vs 0.59 s. From 2**24 units (a ~17 ms serial pass) one stall costs at most about one
 #: pass; below, it can cost ten passes or more. 200 000 x 100 binary (2e7) stays parallel.
@@ -177,7 +178,7 @@ def newton_state(prep, n_outputs):
     Returns
     -------
     NewtonState
-        Five per-row arrays of shape (n_samples, K); the passes' scratch is the piece's own
+        Six per-row arrays of shape (n_samples, K); the passes' scratch is the piece's own
         ``work`` (its chunks are the products' too).
     """
     return NewtonState(prep.codes.shape[0], n_outputs, prep.work)

@@ -13,8 +13,8 @@ Kernels address a block through flat views and these accessors, the layout picke
 type at compile time, like the row accessors of :mod:`fastlin.kernels.rows`, and for CSR from K
 and the width at run time (:func:`feature_major`):
 
-* :func:`class_block` -- a class-major ``(K, width)`` array as the flat view the kernels read (dense:
-  the array itself, no copy; CSR: a feature-major copy, ``K x width`` values, once per pass);
+* :func:`class_block` -- a class-major ``(K, width)`` array as the flat view the kernels read
+  (dense: the array itself, no copy; CSR: a feature-major copy, ``K x width`` values, once a pass);
 * :func:`class_at` -- the flat position of class ``k``, column ``j`` in such a block;
 * :func:`class_dots` / :func:`class_axpys` -- the K dot products of a row, and the K updates of a
   row, against flat blocks.
