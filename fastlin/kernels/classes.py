@@ -20,7 +20,9 @@ and the width at run time (:func:`feature_major`):
   row, against flat blocks.
 
 Gradient partials are written in the layout of ``X`` and read back through :func:`class_at`, so
-what leaves a kernel is class-major whatever ``X`` is.
+what leaves a kernel is class-major whatever ``X`` is. SAGA (:mod:`fastlin.kernels.saga`) keeps its
+(K, D) state between steps instead: its solver allocates it in Fortran order when
+:func:`feature_major_layout` says so, and the kernel's ``W[q, j]`` then reads it feature-major.
 
 :func:`class_dots` and :func:`class_axpys` are compiled without fast-math (:data:`STRICT`): with
 it, LLVM fused and reordered their K-wide loops differently in the serial and the parallel
@@ -35,7 +37,7 @@ from numba.extending import overload
 
 from .rows import OVERLOAD_OPTIONS, _U64, is_csr_type, is_dense_type
 
-__all__ = ["feature_major", "class_block", "class_at", "class_dots", "class_axpys",
+__all__ = ["feature_major", "feature_major_layout", "class_block", "class_at", "class_dots", "class_axpys",
            "FEATURE_MAJOR_MIN_CLASSES", "FEATURE_MAJOR_BYTES", "STRICT"]
 
 #: Options of the two K-wide row loops: the row accessors' without fast-math (see above).
@@ -57,6 +59,12 @@ def feature_major(X, K, D):
     least :data:`FEATURE_MAJOR_MIN_CLASSES` classes, or 4 and ``K x D x 8 >``
     :data:`FEATURE_MAJOR_BYTES`; class-major otherwise (and always for dense X)."""
     raise NotImplementedError("feature_major is only callable from jitted code")
+
+
+def feature_major_layout(X, K, D):
+    """:func:`feature_major` from Python, on the kernels' view of X (a CSR tuple or an array)."""
+    return isinstance(X, tuple) and (K >= FEATURE_MAJOR_MIN_CLASSES or (
+        K >= 4 and K * D * 8 > FEATURE_MAJOR_BYTES))
 
 
 def class_block(X, M):

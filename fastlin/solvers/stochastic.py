@@ -44,6 +44,7 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..kernels.classes import feature_major_layout
 from ..kernels.saga import alias_table, lag_tables, saga_epoch, saga_init
 from .epochs import Epoch, Stopping, check_finite_state, run_epochs
 from .proximal import soft_threshold, subgradient_norm
@@ -125,10 +126,13 @@ def minimize_saga(fun, objective, X, codes, sw, theta0, *, lam, gamma, batch_siz
     n = codes.shape[0]
     K, D = objective.K, objective.D
     coef0, b0 = objective.split(theta0)
-    W, b = np.array(coef0, dtype=np.float64), np.array(b0, dtype=np.float64)
+    # wide multi-class CSR: the (K, D) state feature-major (Fortran order), so that the K weights
+    # of a stored entry share a cache line; the kernel indexes W[q, j] either way
+    order = "F" if feature_major_layout(X, K, D) else "C"
+    W, b = np.array(coef0, dtype=np.float64, order=order), np.array(b0, dtype=np.float64)
     u = np.ascontiguousarray(sw * (n * objective.scale))
-    memory, gbar = np.empty((n, K)), np.empty((K, D + 1))
-    delta, last = np.zeros((K, D + 1)), np.zeros(D, dtype=np.int64)
+    memory, gbar = np.empty((n, K)), np.empty((K, D + 1), order=order)
+    delta, last = np.zeros((K, D + 1), order=order), np.zeros(D, dtype=np.int64)
     gamma_b = gamma if gamma_b is None else gamma_b
     weights = _l1_weights(objective, lam)
     pw, ge = lag_tables(-(-n // batch_size), gamma * objective.l2)
