@@ -10,7 +10,8 @@ only loads machine code (see :mod:`fastlin._jit` for where the cache goes).
 Covered: per-sample SGD (``SGDClassifier``, ``SGDRegressor``, ``Perceptron`` share one kernel),
 mini-batch and full-batch SGD, the streaming driver's loss sum, the Gram pass of
 ``Ridge``/``LinearRegression`` (C and F order), ``LogisticRegression`` (binary and multinomial;
-the serial and the parallel builds of the fused kernel), coordinate descent (``Lasso``,
+the serial and the parallel builds of the fused kernel; SAGA's Fortran-ordered state of wide
+multi-class CSR), coordinate descent (``Lasso``,
 ``ElasticNet``) and the CSR structure check; float64 and float32; dense C-ordered and CSR with int32 indices
 (scipy's default). Other index types (int64) compile on first use.
 """
@@ -103,6 +104,10 @@ def _fits():
             warnings.simplefilter("ignore")
             lm.LogisticRegression(solver="sgd", max_iter=2).fit(X, y3)
             lm.LogisticRegression(solver="minibatch", batch_size=16, max_iter=2).fit(X, y)
+            if sp.issparse(X):  # 8 classes on CSR: SAGA's state in Fortran order (kernels.classes)
+                y8 = np.arange(_N) % 8
+                lm.LogisticRegression(solver="sgd", max_iter=2).fit(X, y8)
+                lm.LogisticRegression(solver="minibatch", batch_size=16, max_iter=2).fit(X, y8)
 
     def logistic_parallel(X, y, y3):
         # tiny data runs the serial build of the fused kernel; large fits use the parallel one,
