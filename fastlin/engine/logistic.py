@@ -132,13 +132,13 @@ class NewtonState:
     :func:`logistic_sums_curvature` ran (``trial_curv``, ``trial_z``, ``trial_point``); the last
     product's per-row logit change ``xv``; the per-row logit change ``xs`` of the solver's step
     from ``point``, summed from the products' ``xv`` (``tracking``: it is, see
-    :func:`logistic_step_moved`); the products' scratch ``work``.
+    :func:`logistic_step_moved`). The passes' scratch is the piece's own ``work``.
     """
 
-    def __init__(self, n, n_outputs, work):
+    def __init__(self, n, n_outputs):
         self.curv, self.trial_curv = np.empty((n, n_outputs)), np.empty((n, n_outputs))
         self.z, self.trial_z = np.empty((n, n_outputs)), np.empty((n, n_outputs))
-        self.xv, self.xs, self.work = np.empty((n, n_outputs)), np.empty((n, n_outputs)), work
+        self.xv, self.xs = np.empty((n, n_outputs)), np.empty((n, n_outputs))
         self.point, self.fresh, self.trial_point, self.has_z = None, False, None, False
         self.tracking = False
 
@@ -157,10 +157,10 @@ def work_units(X, n_outputs, n_features):
     return _entries(X) * n_outputs * (CSR_WIDE_ENTRY_UNITS if wide else CSR_ENTRY_UNITS)
 
 
-def _threads_for(prep, n_outputs, n_chunks):
-    """Threads for a pass over ``prep`` cut into ``n_chunks``: 1 (the serial kernel) for a single
-    chunk or less than :data:`PARALLEL_MIN_WORK`, else :func:`fastlin._threads.kernel_threads`."""
-    width = prep.work.shape[2]
+def _threads_for(prep, n_outputs):
+    """Threads for a pass over ``prep``: 1 (the serial kernel) for a single chunk of its scratch
+    or less than :data:`PARALLEL_MIN_WORK`, else :func:`fastlin._threads.kernel_threads`."""
+    n_chunks, _, width = prep.work.shape
     if n_chunks < 2 or work_units(prep.X, n_outputs, width - 1) < PARALLEL_MIN_WORK:
         return 1
     return kernel_threads()
@@ -178,16 +178,15 @@ def newton_state(prep, n_outputs):
     Returns
     -------
     NewtonState
-        Six per-row arrays of shape (n_samples, K); the passes' scratch is the piece's own
-        ``work`` (its chunks are the products' too).
+        Six per-row arrays of shape (n_samples, K) (the passes use the piece's own scratch).
     """
-    return NewtonState(prep.codes.shape[0], n_outputs, prep.work)
+    return NewtonState(prep.codes.shape[0], n_outputs)
 
 
-def _run(parallel_kernel, serial_kernel, prep, n_outputs, n_chunks, args):
+def _run(parallel_kernel, serial_kernel, prep, n_outputs, args):
     """``serial_kernel(*args)``, or the parallel one under the lock (the rule of
     :func:`_threads_for`)."""
-    threads = _threads_for(prep, n_outputs, n_chunks)
+    threads = _threads_for(prep, n_outputs)
     if threads > 1:
         with _PARALLEL_KERNEL_LOCK, numba_threads(threads):
             return parallel_kernel(*args)
@@ -246,10 +245,9 @@ def _sums_curvature(prep, state, coef, intercept, known):
     grad = np.zeros((K, D + 1))
     if prep.codes.shape[0] == 0:
         return 0.0, grad
-    args = (prep.X, prep.codes, prep.weights, coef, intercept, known, state.work, grad,
+    args = (prep.X, prep.codes, prep.weights, coef, intercept, known, prep.work, grad,
             state.trial_curv, state.trial_z)
-    loss = _run(logistic_loss_grad_curv, logistic_loss_grad_curv_serial, prep, K,
-                state.work.shape[0], args)
+    loss = _run(logistic_loss_grad_curv, logistic_loss_grad_curv_serial, prep, K, args)
     state.trial_point = (np.array(coef, dtype=np.float64), np.array(intercept, dtype=np.float64))
     return float(loss), grad
 
@@ -319,11 +317,10 @@ def logistic_hessp_sums(prep, state, V, c):
     out = np.zeros((K, D + 1))
     if prep.codes.shape[0] == 0:
         return out
-    n_chunks = state.work.shape[0]
     coef, b = state.point
-    args = (prep.X, prep.weights, coef, b, state.fresh, state.curv, V, c, state.work, state.xv,
+    args = (prep.X, prep.weights, coef, b, state.fresh, state.curv, V, c, prep.work, state.xv,
             out)
-    _run(logistic_hessp, logistic_hessp_serial, prep, K, n_chunks, args)
+    _run(logistic_hessp, logistic_hessp_serial, prep, K, args)
     state.fresh = False
     return out
 
@@ -363,7 +360,7 @@ def runs_parallel(prep, n_outputs):
     :func:`fastlin._threads.kernel_threads` allows one thread. Either way the result is the same
     to the bit (fixed chunks, fixed-order reduction).
     """
-    threads = _threads_for(prep, n_outputs, prep.work.shape[0])
+    threads = _threads_for(prep, n_outputs)
     return threads if threads > 1 else 0
 
 

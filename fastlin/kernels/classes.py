@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import overload
 
+from .._jit import jit
 from .rows import OVERLOAD_OPTIONS, _U64, is_csr_type, is_dense_type
 
 __all__ = ["feature_major", "feature_major_layout", "class_block", "class_at", "class_dots", "class_axpys",
@@ -61,10 +62,17 @@ def feature_major(X, K, D):
     raise NotImplementedError("feature_major is only callable from jitted code")
 
 
+def _wide_enough(K, D):
+    """The class-count and size rule of :func:`feature_major` (plain Python, also compiled)."""
+    return K >= FEATURE_MAJOR_MIN_CLASSES or (K >= 4 and K * D * 8 > FEATURE_MAJOR_BYTES)
+
+
+_wide_enough_jit = jit(inline="always")(_wide_enough)
+
+
 def feature_major_layout(X, K, D):
     """:func:`feature_major` from Python, on the kernels' view of X (a CSR tuple or an array)."""
-    return isinstance(X, tuple) and (K >= FEATURE_MAJOR_MIN_CLASSES or (
-        K >= 4 and K * D * 8 > FEATURE_MAJOR_BYTES))
+    return isinstance(X, tuple) and _wide_enough(K, D)
 
 
 def class_block(X, M):
@@ -96,8 +104,7 @@ def _ol_feature_major(X, K, D):
     if is_dense_type(X):
         return lambda X, K, D: False
     if is_csr_type(X):
-        return lambda X, K, D: K >= FEATURE_MAJOR_MIN_CLASSES or (
-            K >= 4 and K * D * 8 > FEATURE_MAJOR_BYTES)
+        return lambda X, K, D: _wide_enough_jit(K, D)
     return None
 
 
